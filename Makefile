@@ -1,0 +1,130 @@
+# ecs-tools build. Every src/ecs-*.c is a program linked with the shared
+# library built from src/lib/*.c; every t/unit/*.c is a TAP unit test.
+
+VERSION = 0.1.0
+PREFIX ?= $(if $(filter 0,$(shell id -u)),/usr/local,$(HOME)/.local)
+DESTDIR ?=
+
+CC ?= cc
+PKG_CONFIG ?= pkg-config
+BUILD ?= build
+BINDIR ?= bin
+
+# libjq has no pkg-config file on Debian; fall back to plain -ljq.
+JQ_CFLAGS := $(shell $(PKG_CONFIG) --cflags libjq 2>/dev/null)
+JQ_LIBS := $(shell $(PKG_CONFIG) --libs libjq 2>/dev/null || echo -ljq)
+DEP_PKGS = libcurl openssl libwebsockets
+DEP_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(DEP_PKGS)) $(JQ_CFLAGS)
+DEP_LIBS := $(shell $(PKG_CONFIG) --libs $(DEP_PKGS)) $(JQ_LIBS) -lpthread -lm
+
+WARN = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+       -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral
+OPT ?= -O2 -g
+SAN ?=
+CFLAGS_ALL = -std=gnu11 $(WARN) $(OPT) $(SAN) -Isrc/lib $(DEP_CFLAGS) \
+	     -DECS_VERSION='"$(VERSION)"' $(CFLAGS)
+LDFLAGS_ALL = $(SAN) -Wl,--as-needed $(LDFLAGS)
+
+LIB_SRCS := $(wildcard src/lib/*.c)
+LIB_OBJS := $(LIB_SRCS:src/lib/%.c=$(BUILD)/lib/%.o)
+LIB := $(BUILD)/libecs.a
+PROG_SRCS := $(wildcard src/ecs-*.c)
+PROGS := $(PROG_SRCS:src/%.c=$(BINDIR)/%)
+TAP_OBJ := $(BUILD)/t/tap.o
+UNIT_SRCS := $(wildcard t/unit/*.c)
+UNITS := $(UNIT_SRCS:t/unit/%.c=$(BUILD)/t/%.t)
+TEST_HELPERS_SRCS := $(wildcard t/helpers/*.c)
+TEST_HELPERS := $(TEST_HELPERS_SRCS:t/helpers/%.c=$(BUILD)/t/helpers/%)
+
+PROVE ?= prove
+PROVE_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+TESTS ?= $(UNITS) $(sort $(wildcard t/[0-9]*.t))
+
+.PHONY: all test asan check-deps install uninstall clean bench fuzz \
+	format demo demo-shell
+.SUFFIXES:
+
+all: $(PROGS) $(UNITS) $(TEST_HELPERS)
+
+$(BUILD)/lib/%.o: src/lib/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -MMD -MP -c -o $@ $<
+
+$(BUILD)/prog/%.o: src/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -MMD -MP -c -o $@ $<
+
+$(LIB): $(LIB_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BINDIR)/%: $(BUILD)/prog/%.o $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS_ALL) -o $@ $< $(LIB) $(DEP_LIBS)
+
+$(TAP_OBJ): t/lib/tap.c t/lib/tap.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -It/lib -c -o $@ $<
+
+$(BUILD)/t/%.o: t/unit/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -It/lib -MMD -MP -c -o $@ $<
+
+$(BUILD)/t/%.t: $(BUILD)/t/%.o $(TAP_OBJ) $(LIB)
+	$(CC) $(LDFLAGS_ALL) -o $@ $< $(TAP_OBJ) $(LIB) $(DEP_LIBS)
+
+$(BUILD)/t/helpers/%: t/helpers/%.c $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< $(LIB) $(DEP_LIBS)
+
+-include $(LIB_OBJS:.o=.d) $(PROG_SRCS:src/%.c=$(BUILD)/prog/%.d) \
+	$(UNIT_SRCS:t/unit/%.c=$(BUILD)/t/%.d)
+
+# The integration tests find the programs through ECS_BIN and the unit
+# tests their data through ECS_TEST_DIR.
+test: all
+	ECS_BIN=$(CURDIR)/$(BINDIR) ECS_BUILD=$(CURDIR)/$(BUILD) \
+	ECS_TEST_DIR=$(CURDIR)/t \
+	    $(PROVE) -j$(PROVE_JOBS) --exec '' $(TESTS)
+
+# AddressSanitizer and UndefinedBehaviorSanitizer build of everything, in
+# its own directories, running the same suite.
+asan:
+	$(MAKE) BUILD=build/asan BINDIR=build/asan/bin OPT='-O1 -g' \
+	    SAN='-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all' \
+	    test
+
+check-deps:
+	@./install.sh --check
+
+install: $(PROGS)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 0755 $(PROGS) $(DESTDIR)$(PREFIX)/bin/
+	for f in share/man/man1/*.1; do \
+	    [ -e "$$f" ] && install -m 0644 "$$f" $(DESTDIR)$(PREFIX)/share/man/man1/; \
+	done; true
+	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions \
+	    $(DESTDIR)$(PREFIX)/share/zsh/site-functions \
+	    $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
+	for f in share/completions/bash/*; do \
+	    [ -e "$$f" ] && install -m 0644 "$$f" $(DESTDIR)$(PREFIX)/share/bash-completion/completions/; \
+	done; true
+	for f in share/completions/zsh/*; do \
+	    [ -e "$$f" ] && install -m 0644 "$$f" $(DESTDIR)$(PREFIX)/share/zsh/site-functions/; \
+	done; true
+	for f in share/completions/fish/*; do \
+	    [ -e "$$f" ] && install -m 0644 "$$f" $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/; \
+	done; true
+
+uninstall:
+	for p in $(PROGS:$(BINDIR)/%=%); do rm -f $(DESTDIR)$(PREFIX)/bin/$$p; done
+	rm -f $(DESTDIR)$(PREFIX)/share/man/man1/ecs-*.1
+
+bench: all
+	bench/run.sh
+
+format:
+	clang-format -i src/*.c src/lib/*.c src/lib/*.h t/unit/*.c
+
+clean:
+	rm -rf build $(BINDIR)
