@@ -40,8 +40,8 @@ PROVE ?= prove
 PROVE_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 TESTS ?= $(UNITS) $(sort $(wildcard t/[0-9]*.t))
 
-.PHONY: all test asan check-deps install uninstall clean bench fuzz \
-	format demo demo-shell
+.PHONY: all test test-run deps asan check-deps install uninstall clean \
+	bench fuzz format demo demo-shell
 .SUFFIXES:
 
 all: $(PROGS) $(UNITS) $(TEST_HELPERS)
@@ -80,22 +80,30 @@ $(BUILD)/t/helpers/%: t/helpers/%.c $(LIB)
 -include $(LIB_OBJS:.o=.d) $(PROG_SRCS:src/%.c=$(BUILD)/prog/%.d) \
 	$(UNIT_SRCS:t/unit/%.c=$(BUILD)/t/%.d)
 
+# `make test` first installs what is missing (through install.sh), then
+# builds and runs the suite in a new make so pkg-config sees the packages.
+test: deps
+	$(MAKE) test-run
+
+deps:
+	@./install.sh --deps-only --test-deps
+
 # The integration tests find the programs through ECS_BIN and the unit
 # tests their data through ECS_TEST_DIR.
-test: all
+test-run: all
 	ECS_BIN=$(CURDIR)/$(BINDIR) ECS_BUILD=$(CURDIR)/$(BUILD) \
 	ECS_TEST_DIR=$(CURDIR)/t \
 	    $(PROVE) -j$(PROVE_JOBS) --exec '' $(TESTS)
 
 # AddressSanitizer and UndefinedBehaviorSanitizer build of everything, in
 # its own directories, running the same suite.
-asan:
+asan: deps
 	$(MAKE) BUILD=build/asan BINDIR=build/asan/bin OPT='-O1 -g' \
 	    SAN='-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all' \
-	    test
+	    test-run
 
 check-deps:
-	@./install.sh --check
+	@./install.sh --check --test-deps
 
 install: $(PROGS)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
