@@ -90,17 +90,16 @@ is "$(jq 'has("nextToken")' <<<"$page3")" false "last page has no nextToken"
 is "$(awscli ecs list-clusters | jq '.clusterArns | length')" 250 \
 	"the CLI paginator collects all 250"
 
-page=$(awscli ecs list-clusters --no-paginate \
-	--cli-input-json '{"maxResults": 7}')
+page=$(ecs_curl ListClusters '{"maxResults": 7}')
 is "$(jq '.clusterArns | length' <<<"$page")" 7 "maxResults sets the page size"
 for size in 0 101; do
-	output=$(awscli ecs list-clusters --no-paginate \
-		--cli-input-json "{\"maxResults\": $size}" 2>&1)
-	like "$output" InvalidParameterException "maxResults $size is rejected"
+	output=$(ecs_curl ListClusters "{\"maxResults\": $size}")
+	is "$(jq -r .__type <<<"$output")" InvalidParameterException \
+		"maxResults $size is rejected"
 done
-output=$(awscli ecs list-clusters --no-paginate \
-	--cli-input-json '{"nextToken": "bm90IGEgdG9rZW4"}' 2>&1)
-like "$output" InvalidParameterException "a made-up nextToken is rejected"
+output=$(ecs_curl ListClusters '{"nextToken": "bm90IGEgdG9rZW4"}')
+is "$(jq -r .__type <<<"$output")" InvalidParameterException \
+	"a made-up nextToken is rejected"
 
 # ListServices pages by 10; a token is bound to its request parameters.
 
@@ -120,25 +119,32 @@ is "$(awscli ecs list-services --cluster paged | jq '.serviceArns | length')" \
 # Describe limits.
 
 names=$(seq -f 'cluster-%03g' 1 101 | jq -R . | jq -sc .)
-output=$(awscli ecs describe-clusters \
-	--cli-input-json "{\"clusters\": $names}" 2>&1)
-like "$output" 'InvalidParameterException.*at most 100' \
+output=$(ecs_curl DescribeClusters "{\"clusters\": $names}")
+is "$(jq -r '"\(.__type): \(.message)"' <<<"$output")" \
+	"InvalidParameterException: clusters can have at most 100 items." \
 	"DescribeClusters rejects 101 clusters"
 names=$(seq -f 'cluster-%03g' 1 100 | jq -R . | jq -sc .)
-output=$(awscli ecs describe-clusters --cli-input-json "{\"clusters\": $names}")
+output=$(ecs_curl DescribeClusters "{\"clusters\": $names}")
 is "$(jq '.clusters | length' <<<"$output")" 100 \
 	"DescribeClusters describes 100 clusters"
-run_ok "DescribeClusters without clusters is accepted" \
-	awscli ecs describe-clusters
-output=$(awscli ecs describe-services \
-	--cli-input-json '{"cluster": "paged", "services": []}' 2>&1)
-like "$output" 'InvalidParameterException.*Services cannot be empty' \
+output=$(ecs_curl DescribeClusters '{}')
+is "$(jq -r '.__type // "accepted"' <<<"$output")" accepted \
+	"DescribeClusters without clusters is accepted"
+output=$(ecs_curl DescribeServices '{"cluster": "paged", "services": []}')
+is "$(jq -r '"\(.__type): \(.message)"' <<<"$output")" \
+	"InvalidParameterException: Services cannot be empty." \
 	"DescribeServices rejects an empty list"
 names=$(seq -f 'svc-%02g' 1 11 | jq -R . | jq -sc .)
-output=$(awscli ecs describe-services \
-	--cli-input-json "{\"cluster\": \"paged\", \"services\": $names}" 2>&1)
-like "$output" 'InvalidParameterException.*at most 10 items' \
+output=$(ecs_curl DescribeServices \
+	"{\"cluster\": \"paged\", \"services\": $names}")
+is "$(jq -r '"\(.__type): \(.message)"' <<<"$output")" \
+	"InvalidParameterException: service names can have at most 10 items." \
 	"DescribeServices rejects 11 services"
+names=$(seq -f 't%g' 1 101 | jq -R . | jq -sc .)
+output=$(ecs_curl DescribeTasks "{\"cluster\": \"paged\", \"tasks\": $names}")
+is "$(jq -r '"\(.__type): \(.message)"' <<<"$output")" \
+	"InvalidParameterException: taskIds can have at most 100 items." \
+	"DescribeTasks rejects 101 tasks"
 
 # Tasks: 250 in one cluster, realistic shapes.
 
@@ -173,7 +179,7 @@ is "$(jq -r '.taskArns | sort | .[]' <<<"$output")" \
 task=$(head -n 1 "$TEST_SCRATCH/tasks")
 task_id=${task##*/}
 for round in 1 2 3; do
-	output=$(awscli ecs describe-tasks --cluster busy --tasks "$task")
+	output=$(ecs_curl DescribeTasks "{\"cluster\":\"busy\",\"tasks\":[\"$task\"]}")
 done
 is "$(jq -r '.tasks[0].lastStatus' <<<"$output")" RUNNING \
 	"a task stays RUNNING after three DescribeTasks"
@@ -190,15 +196,16 @@ is "$(jq -r '.tasks[0].enableExecuteCommand' <<<"$output")" true \
 	"DescribeTasks reports enableExecuteCommand"
 like "$(jq -r '.tasks[0].containers[0].networkInterfaces[0].privateIpv4Address' \
 	<<<"$output")" '^[0-9.]+$' "awsvpc containers have a network interface"
-output=$(awscli ecs describe-tasks --cluster busy --tasks "$task" \
-	0123456789abcdef0123456789abcdef)
-is "$(jq -r '.failures[0].reason' <<<"$output")" MISSING \
+output=$(ecs_curl DescribeTasks \
+	"{\"cluster\":\"busy\",\"tasks\":[\"$task\",\"0123456789abcdef\"]}")
+is "$(jq -r '.failures[0] | "\(.arn) \(.reason)"' <<<"$output")" \
+	"${task%/*}/0123456789abcdef MISSING" \
 	"an unknown task is reported as MISSING"
-output=$(awscli ecs describe-tasks --cluster busy2 --tasks "$task")
+output=$(ecs_curl DescribeTasks "{\"cluster\":\"busy2\",\"tasks\":[\"$task\"]}")
 is "$(jq '.tasks | length' <<<"$output")" 0 \
 	"DescribeTasks does not find a task in another cluster"
 front_ctl set task_shapes=false >/dev/null
-output=$(awscli ecs describe-tasks --cluster busy --tasks "$task")
+output=$(ecs_curl DescribeTasks "{\"cluster\":\"busy\",\"tasks\":[\"$task\"]}")
 is "$(jq '.tasks[0].containers | length' <<<"$output")" 1 \
 	"task_shapes=false returns moto's single container"
 front_ctl set task_shapes=true >/dev/null
