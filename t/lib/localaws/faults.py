@@ -21,6 +21,7 @@ Actions ("action"):
   failures      Describe* only: move the items whose ARN is in "arns"
                 (every item when absent) to failures with "reason"
                 ("MISSING")
+  pass          forward and reply normally (for "delay" or "date_offset")
 Any rule may also carry "delay" (seconds before answering) and
 "date_offset" (seconds added to the Date header of its reply). error,
 throttle, 500 and 503 do not reach moto unless "forward" is true; the other
