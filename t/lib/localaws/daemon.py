@@ -106,6 +106,7 @@ def run(state_dir, auth_count, ttl, watch_pid):
     front = FrontServer(("127.0.0.1", 0), moto_address)
     front_port = front.server_address[1]
     front_thread = threading.Thread(target=front.serve_forever,
+                                    kwargs={"poll_interval": 0.1},
                                     name="front", daemon=True)
     front_thread.start()
 
@@ -142,9 +143,13 @@ def run(state_dir, auth_count, ttl, watch_pid):
             break
 
     log.info("stopping: %s", reason[0])
+    # moto's server notices a shutdown only every 0.5 s, so it stops in
+    # parallel with the front.
+    moto_stopper = threading.Thread(target=moto.stop, name="moto-stop")
+    moto_stopper.start()
     front.shutdown()
     front.server_close()
-    moto.stop()
+    moto_stopper.join()
     try:
         os.unlink(ready_path)
     except FileNotFoundError:
