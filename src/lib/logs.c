@@ -448,6 +448,10 @@ filter_input(struct log_source *s)
 	if (r->opt.filter_pattern)
 		in = jv_object_set(in, jv_string("filterPattern"),
 		    jv_string(r->opt.filter_pattern));
+	/* The service has ignored interleaved since 2019 and always merges
+	 * streams by time; older implementations (moto 5) do so only when
+	 * it is set. */
+	in = jv_object_set(in, jv_string("interleaved"), jv_true());
 	if (s->has_poll_start)
 		in = jv_object_set(in, jv_string("startTime"),
 		    jv_number((double)s->poll_start));
@@ -782,6 +786,13 @@ deliver(struct log_reader *r, struct log_source *s, jv ev, int64_t ts)
 	size_t cap = (size_t)r->opt.tail;
 	struct ring_entry *slot;
 
+	/* The window is the service's job, but not every implementation
+	 * treats endTime as exclusive. */
+	if ((r->opt.has_end && ts >= r->opt.end_ms) ||
+	    (r->opt.has_start && ts < r->opt.start_ms)) {
+		jv_free(ev);
+		return;
+	}
 	if (!r->tail_phase) {
 		emit_event(r, s, ev, ts);
 		jv_free(ev);

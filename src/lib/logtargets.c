@@ -314,10 +314,13 @@ container_target(struct target_resolver *tr, jv task, jv def, jv c)
 	jv options = json_path(conf, "options", NULL);
 	const char *driver = json_str(conf, "logDriver");
 	char *task_region = arn_region(task_arn);
-	char *where = xasprintf("of task %s (task definition %s:%.0f)",
-	    arn_short(task_arn), json_str(def, "family"),
-	    json_num(def, "revision", 0));
-	char *key = xasprintf("%s|%s", task_arn, name);
+	char *where = xasprintf("of task definition %s:%.0f (task %s)",
+	    json_str(def, "family"), json_num(def, "revision", 0),
+	    arn_short(task_arn));
+	/* Every task of a definition has the same configuration, so each
+	 * container is reported once per definition. */
+	char *key = xasprintf("%s|%s", json_str(def, "taskDefinitionArn"),
+	    name);
 
 	if (!driver) {
 		problem(tr, key, "container \"%s\" %s has no log "
