@@ -1,6 +1,7 @@
 /* ecs-log: container logs and ECS Exec audit logs as one record per event. */
 #include <getopt.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -778,7 +779,8 @@ list_exec_objects(struct ecs_log *lg, struct s3_entry **out, size_t *n_out)
 		} while (rc == 0 && token);
 		free(token);
 	}
-	qsort(entries, n, sizeof(*entries), compare_entries);
+	if (n > 1)
+		qsort(entries, n, sizeof(*entries), compare_entries);
 	*out = entries;
 	*n_out = n;
 	return rc;
@@ -812,6 +814,30 @@ read_exec_objects(struct ecs_log *lg)
 
 /* --- main loop -------------------------------------------------------------- */
 
+/* Set by SIGINT or SIGTERM while following: finish the line being written,
+ * clean up and exit with 128 + the signal number, as a shell would. */
+static volatile sig_atomic_t stop_signal;
+
+static void
+on_stop_signal(int sig)
+{
+	stop_signal = sig;
+	/* A second signal ends the program at once. */
+	signal(sig, SIG_DFL);
+}
+
+static void
+catch_stop_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
 /* Waits up to timeout_ms for responses, or sleeps when none is pending. */
 static void
 wait_for_work(struct ecs_log *lg, int64_t timeout_ms)
@@ -831,7 +857,7 @@ run(struct ecs_log *lg)
 	int64_t rescan_ms = lg->ro.poll_max_ms * 2;
 
 	lg->next_rescan_ms = monotonic_ms() + rescan_ms;
-	for (;;) {
+	while (!stop_signal) {
 		int64_t now, wait = log_reader_step(lg->reader);
 
 		now = monotonic_ms();
@@ -855,6 +881,14 @@ run(struct ecs_log *lg)
 		    (wait < 0 || lg->next_rescan_ms - now < wait))
 			wait = lg->next_rescan_ms - now;
 		wait_for_work(lg, wait);
+	}
+	if (stop_signal) {
+		/* Requests still in flight own memory that their callbacks
+		 * free; let them finish without starting others. */
+		log_reader_stop(lg->reader);
+		while (log_reader_in_flight(lg->reader) > 0 ||
+		    target_resolver_running(lg->resolver))
+			aws_run(&lg->ctx, 1000);
 	}
 	out_flush();
 }
@@ -1053,8 +1087,10 @@ main(int argc, char **argv)
 	aws_ctx_init(&lg.ctx, &ao);
 	for (i = 0; i < lg.n_specs; i++)
 		lg.specs[i].region = lg.ctx.region;
-	if (lg.follow)
+	if (lg.follow) {
 		out_set_flush_each(1);
+		catch_stop_signals();
+	}
 	lg.reader = log_reader_new(&lg.ctx, &lg.ro, emit_log_event, &lg);
 	lg.resolver = target_resolver_new(&lg.ctx, &lg.to);
 
@@ -1075,5 +1111,7 @@ main(int argc, char **argv)
 		lg.failed = 1;
 	free_all(&lg);
 	buf_free(&err);
+	if (stop_signal)
+		return 128 + stop_signal;
 	return lg.failed ? EXIT_RUNTIME : EXIT_OK;
 }

@@ -174,4 +174,5 @@ out=$(ecs-log --cluster missing </dev/null 2>&1)
 is "$?" 1 "missing cluster: exit status 1"
 like "$out" "ecs-log: ListTasks: ClusterNotFoundException: " \
 	"missing cluster: AWS error reported"
+no_sanitizer_reports
 done_testing

@@ -97,4 +97,5 @@ is "$?" 1 "invalid ECS_LOG_NOW: exit status 1"
 like "$out" 'invalid ECS_LOG_NOW "noon"' "invalid ECS_LOG_NOW: named"
 out=$(log --tail 0 2>&1)
 is "$?" 2 "--tail 0: exit status 2"
+no_sanitizer_reports
 done_testing

@@ -13,12 +13,18 @@ s1=live/app/$(task_id "$t1")
 base=$(($(now_ms) - 60000))
 put_events /ecs/live "$s1" "$base:before 1" "$((base + 1)):before 2" >/dev/null
 
+# stop_follower: SIGTERM to the background ecs-log; returns its status.
 follower=
 stop_follower()
 {
-	[ -n "$follower" ] && kill "$follower" 2>/dev/null
-	wait 2>/dev/null
+	local status=0
+	if [ -n "$follower" ]; then
+		kill "$follower" 2>/dev/null
+		wait "$follower"
+		status=$?
+	fi
 	follower=
+	return $status
 }
 at_exit stop_follower
 
@@ -66,6 +72,7 @@ is "$(requests | jq -s --arg s "$s1" --argjson seq "$seq0" \
 	and .body.logStreamName == $s)) | length')" 0 \
 	"follow: a stopped task's stream is no longer polled"
 stop_follower
+is "$?" 143 "follow: SIGTERM ends it with status 143"
 is "$(cat "$TEST_SCRATCH/follow.err")" "" "follow: nothing on stderr"
 
 # With a filter, polls restart at the last timestamp seen and drop the
@@ -88,6 +95,8 @@ wait_for_lines "$out" 4
 ok $? "filter follow: new matches printed"
 sleep 1
 stop_follower
+is "$?" 143 "filter follow: SIGTERM ends it with status 143"
+is "$(cat "$TEST_SCRATCH/filter.err")" "" "filter follow: nothing on stderr"
 is "$(jq -r .message "$out" | paste -sd,)" "hit a,hit b,hit d,hit e" \
 	"filter follow: each match once, in order"
 is "$(requests | jq -s --argjson t "$same" 'map(select(.operation ==
@@ -97,7 +106,7 @@ is "$(requests | jq -s --argjson t "$same" 'map(select(.operation ==
 # --tail with --follow: the last N, then what comes.
 out=$TEST_SCRATCH/tail.out
 ecs-log --cluster c1 --task "$t3" --tail 1 --follow --poll 0.2 \
-	</dev/null >"$out" 2>/dev/null &
+	</dev/null >"$out" 2>"$TEST_SCRATCH/tail.err" &
 follower=$!
 wait_for_lines "$out" 1
 put_events /ecs/live "$s3" "$((same + 2)):after tail" >/dev/null
@@ -106,4 +115,6 @@ sleep 0.5
 stop_follower
 is "$(jq -r .message "$out" | paste -sd,)" "hit e,after tail" \
 	"tail follow: the last event, then new ones"
+is "$(cat "$TEST_SCRATCH/tail.err")" "" "tail follow: nothing on stderr"
+no_sanitizer_reports
 done_testing

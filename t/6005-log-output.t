@@ -79,4 +79,5 @@ is "$(sed -n 1p <<<"$out" | wc -c)" \
 	"text into a pipe: the 1 MiB message whole"
 out=$(log -o table 2>&1)
 is "$?" 2 "unknown format: exit status 2"
+no_sanitizer_reports
 done_testing

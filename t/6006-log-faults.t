@@ -77,4 +77,5 @@ is "$(jq -r .message <<<"$out" | paste -sd,)" "one,two" \
 	"missing stream: the other stream is read"
 like "$(cat "$TEST_SCRATCH/err")" "warning: .*ResourceNotFoundException.*stream \"flaky/app/$(task_id "$quiet")\"" \
 	"missing stream: named in a warning"
+no_sanitizer_reports
 done_testing

@@ -69,7 +69,8 @@ is "$(requests | jq -r -s 'map(select(.operation == "ListObjectsV2"))
 is "$(ops GetObject)" 2 "s3: one GetObject per small object"
 
 out=$(ECS_LOG_NOW=$(iso_ms "$(($(now_ms) + 7200000))") \
-	ecs-log --cluster audit-s3 --exec-sessions --since 1h </dev/null)
+	ecs-log --cluster audit-s3 --exec-sessions --since 1h </dev/null 2>&1)
+is "$?" 0 "s3: --since with nothing in the window: exit status 0"
 is "$out" "" "s3: --since leaves out older objects"
 out=$(ecs-log --cluster audit-s3 --exec-sessions --tail 1 </dev/null)
 is "$(jq -r .message <<<"$out")" "no newline at end" "s3: --tail 1"
@@ -100,7 +101,7 @@ is "$?" 2 "--exec-sessions with --service: usage error"
 # Following: a session that starts later is printed.
 out=$TEST_SCRATCH/follow.out
 ecs-log --cluster audit-cw --exec-sessions --follow --poll 0.2 </dev/null \
-	>"$out" 2>/dev/null &
+	>"$out" 2>"$TEST_SCRATCH/follow.err" &
 follower=$!
 at_exit "kill $follower 2>/dev/null"
 wait_for_lines "$out" 3
@@ -109,5 +110,9 @@ put_events /exec/audit ecs-execute-command-0ffffffffffffffff \
 wait_for_lines "$out" 4
 ok $? "follow: a new session is printed"
 kill "$follower"
+wait "$follower"
+is "$?" 143 "follow: SIGTERM ends it with status 143"
+is "$(cat "$TEST_SCRATCH/follow.err")" "" "follow: nothing on stderr"
 is "$(jq -r .message "$out" | tail -1)" "# uptime" "follow: its output"
+no_sanitizer_reports
 done_testing

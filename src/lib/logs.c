@@ -107,6 +107,7 @@ struct log_reader {
 	size_t n_pending;
 	int in_flight;
 	int failed;
+	int stopped;
 	int draining, redrain;
 
 	/* --tail: events go through this ring until every source has
@@ -491,7 +492,7 @@ static void
 maybe_submit(struct log_source *s, int64_t now)
 {
 	if (s->finished || s->in_flight || s->n_pages >= MAX_BUFFERED_PAGES ||
-	    s->due_ms > now)
+	    s->due_ms > now || s->reader->stopped)
 		return;
 	if (s->caught_up && !s->reader->opt.follow)
 		return;
@@ -873,6 +874,8 @@ drain(struct log_reader *r)
 {
 	int64_t now = monotonic_ms();
 
+	if (r->stopped)
+		return;
 	if (r->draining) {
 		r->redrain = 1;
 		return;
@@ -927,6 +930,12 @@ log_reader_step(struct log_reader *r)
 	}
 	drain(r);
 	return next < 0 ? -1 : next;
+}
+
+void
+log_reader_stop(struct log_reader *r)
+{
+	r->stopped = 1;
 }
 
 int

@@ -68,6 +68,9 @@ void log_reader_retire_stream(struct log_reader *r, const char *region,
  * Returns the milliseconds until the next request is due, or -1 when
  * nothing is scheduled. */
 int64_t log_reader_step(struct log_reader *r);
+/* Stops starting requests and emitting events, so the requests in flight
+ * can run out before log_reader_free. */
+void log_reader_stop(struct log_reader *r);
 /* Number of requests in flight. */
 int log_reader_in_flight(const struct log_reader *r);
 /* 1 when every source has finished (never while following). */

@@ -523,6 +523,7 @@ task_in_window(struct target_resolver *tr, jv task)
 	return 1;
 }
 
+/* Consumes failures. */
 static void
 report_failures(struct target_resolver *tr, jv failures, const char *cluster)
 {
@@ -544,6 +545,7 @@ report_failures(struct target_resolver *tr, jv failures, const char *cluster)
 		free(key);
 		jv_free(f);
 	}
+	jv_free(failures);
 }
 
 static void

@@ -1,6 +1,8 @@
 # Helpers for the ecs-log tests (t/6xxx-*.t); source after test-lib.sh.
 #
 # logseed ARGS      t/lib/logseed.py: log events, exec clusters, S3 objects
+# no_sanitizer_reports
+#                   one check that no ASan or UBSan report was written
 # app_taskdef FAMILY [GROUP [PREFIX]]
 #                   register FAMILY with an "app" container logging through
 #                   awslogs to GROUP (default /ecs/FAMILY) with stream prefix
@@ -17,6 +19,17 @@
 # ctl COMMAND       a control command without arguments (clear-log, ...)
 # requests          the front's request log, one JSON object per line
 # ops OPERATION     how many OPERATION requests the front served
+
+# Under `make asan` sanitizer reports go to files as well as making the
+# program fail, so no_sanitizer_reports catches those a check missed.
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$TEST_SCRATCH/asan"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}log_path=$TEST_SCRATCH/ubsan:print_stacktrace=1"
+
+no_sanitizer_reports()
+{
+	is "$(cat "$TEST_SCRATCH"/asan.* "$TEST_SCRATCH"/ubsan.* 2>/dev/null |
+		head -40)" "" "no sanitizer reports"
+}
 
 logseed()
 {
@@ -93,7 +106,7 @@ wait_for_lines()
 {
 	local file=$1 n=$2 limit=${3:-20} i
 	for ((i = 0; i < limit * 10; i++)); do
-		[ "$(wc -l <"$file")" -ge "$n" ] && return 0
+		[ -f "$file" ] && [ "$(wc -l <"$file")" -ge "$n" ] && return 0
 		sleep 0.1
 	done
 	return 1
