@@ -206,8 +206,26 @@ add_field(struct buf *b, const char *name, const char *value)
 {
 	if (!value)
 		return;
-	buf_addf(b, ",\"%s\":", name);
+	buf_adds(b, ",\"");
+	buf_adds(b, name);
+	buf_adds(b, "\":");
 	buf_add_json_string(b, value, strlen(value));
+}
+
+static void
+add_int(struct buf *b, int64_t n)
+{
+	char digits[24];
+	int i = (int)sizeof(digits);
+	uint64_t u = n < 0 ? (uint64_t)0 - (uint64_t)n : (uint64_t)n;
+
+	do {
+		digits[--i] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (n < 0)
+		digits[--i] = '-';
+	buf_add(b, digits + i, sizeof(digits) - (size_t)i);
 }
 
 /* The user in an SSM session ID "NAME-0123456789abcdef0"; ECS Exec's own
@@ -238,26 +256,46 @@ trim_newline(const char *s, size_t len)
 	return len;
 }
 
-/* Writes one event in the chosen format. For json output the record is
- * json_head, the message as a JSON string, then json_tail. */
+/* Writes the line built in lg->line, or keeps it for --tail. */
 static void
-write_event(struct ecs_log *lg, int64_t ts, const char *message,
-    size_t len, const char *label, const char *color, const char *json_head,
-    const char *json_tail)
+finish_line(struct ecs_log *lg)
+{
+	if (lg->to_ring)
+		ring_push(lg, lg->line.data, lg->line.len);
+	else
+		out_line(lg->line.data, lg->line.len);
+}
+
+/* Starts a record in lg->line with its kind, timestamp and message; the
+ * caller adds the other members and the closing brace. */
+static void
+json_begin(struct ecs_log *lg, int64_t ts, const char *message, size_t len)
+{
+	struct buf *b = &lg->line;
+
+	buf_reset(b);
+	buf_adds(b, "{\"kind\":\"logEvent\",\"timestamp\":");
+	add_int(b, ts);
+	buf_adds(b, ",\"message\":");
+	buf_add_json_string(b, message, len);
+}
+
+/* Writes one event as text or raw output. */
+static void
+write_text(struct ecs_log *lg, int64_t ts, const char *message, size_t len,
+    const char *label, const char *color)
 {
 	struct buf *b = &lg->line;
 	char when[32];
 
 	buf_reset(b);
-	switch (lg->format) {
-	case OUTPUT_RAW:
+	if (lg->format == OUTPUT_RAW) {
 		len = trim_newline(message, len);
 		if (lg->terminal)
 			text_sanitize(message, len, 1, b);
 		else
 			buf_add(b, message, len);
-		break;
-	case OUTPUT_TEXT:
+	} else {
 		timespec_format_ms(ts, when);
 		buf_adds(b, when);
 		buf_addc(b, ' ');
@@ -268,16 +306,8 @@ write_event(struct ecs_log *lg, int64_t ts, const char *message,
 			buf_adds(b, "\033[0m");
 		buf_addc(b, ' ');
 		text_sanitize(message, trim_newline(message, len), 1, b);
-		break;
-	default:
-		buf_adds(b, json_head);
-		buf_add_json_string(b, message, len);
-		buf_adds(b, json_tail);
 	}
-	if (lg->to_ring)
-		ring_push(lg, b->data, b->len);
-	else
-		out_line(b->data, b->len);
+	finish_line(lg);
 }
 
 static void
@@ -285,47 +315,46 @@ emit_log_event(const struct log_event_view *ev, void *data)
 {
 	struct ecs_log *lg = data;
 	struct source_tag *t = ev->tag;
+	struct buf *b = &lg->line;
 	jv msg = jv_object_get(jv_copy(ev->event), jv_string("message"));
-	const char *id = json_str(ev->event, "eventId");
-	struct buf head = BUF_INIT, tail = BUF_INIT;
 	const char *text = "";
-	char *user = NULL;
 	size_t len = 0;
-	double ingestion = json_num(ev->event, "ingestionTime", -1);
+	double ingestion;
+	char *user;
 
 	if (jv_get_kind(msg) == JV_KIND_STRING) {
 		text = jv_string_value(msg);
 		len = (size_t)jv_string_length_bytes(jv_copy(msg));
 	}
-	if (lg->format == OUTPUT_JSON) {
-		buf_addf(&head, "{\"kind\":\"logEvent\",\"timestamp\":%lld,"
-				"\"message\":",
-		    (long long)ev->timestamp);
-		if (ingestion >= 0)
-			buf_addf(&tail, ",\"ingestionTime\":%lld",
-			    (long long)ingestion);
-		add_field(&tail, "eventId", id);
-		add_field(&tail, "logGroupName", ev->group);
-		add_field(&tail, "logStreamName", ev->stream);
-		if (t && t->exec) {
-			user = session_user(ev->stream);
-			add_field(&tail, "sessionId", ev->stream);
-			add_field(&tail, "user", user);
-			add_field(&tail, "clusterArn", t->cluster_arn);
-		} else if (t) {
-			add_field(&tail, "taskArn", t->task_arn);
-			add_field(&tail, "container", t->container);
-		}
-		buf_addc(&tail, '}');
+	if (lg->format != OUTPUT_JSON) {
+		write_text(lg, ev->timestamp, text, len,
+		    t && !t->exec ? t->label : ev->stream,
+		    t && !t->exec ? t->color : label_color(ev->stream));
+		jv_free(msg);
+		return;
 	}
-	write_event(lg, ev->timestamp, text, len,
-	    t && !t->exec ? t->label : ev->stream,
-	    t && !t->exec ? t->color : label_color(ev->stream),
-	    head.data ? head.data : "", tail.data ? tail.data : "");
-	free(user);
-	buf_free(&head);
-	buf_free(&tail);
+	json_begin(lg, ev->timestamp, text, len);
 	jv_free(msg);
+	ingestion = json_num(ev->event, "ingestionTime", -1);
+	if (ingestion >= 0) {
+		buf_adds(b, ",\"ingestionTime\":");
+		add_int(b, (int64_t)ingestion);
+	}
+	add_field(b, "eventId", json_str(ev->event, "eventId"));
+	add_field(b, "logGroupName", ev->group);
+	add_field(b, "logStreamName", ev->stream);
+	if (t && t->exec) {
+		user = session_user(ev->stream);
+		add_field(b, "sessionId", ev->stream);
+		add_field(b, "user", user);
+		add_field(b, "clusterArn", t->cluster_arn);
+		free(user);
+	} else if (t) {
+		add_field(b, "taskArn", t->task_arn);
+		add_field(b, "container", t->container);
+	}
+	buf_addc(b, '}');
+	finish_line(lg);
 }
 
 /* --- targets -------------------------------------------------------------- */
@@ -668,23 +697,24 @@ emit_s3_line(struct ecs_log *lg, const struct s3_entry *e,
 	/* jv_string_sized replaces invalid UTF-8, so the record is valid
 	 * JSON whatever the session printed. */
 	jv s = jv_string_sized(raw, (int)len);
-	struct buf head = BUF_INIT, tail = BUF_INIT;
+	const char *text = jv_string_value(s);
+	size_t n = (size_t)jv_string_length_bytes(jv_copy(s));
+	int64_t ts = e->object.last_modified_ms;
 
-	buf_addf(&head, "{\"kind\":\"logEvent\",\"timestamp\":%lld,"
-			"\"message\":",
-	    (long long)e->object.last_modified_ms);
-	add_field(&tail, "sessionId", session);
-	add_field(&tail, "user", user);
-	add_field(&tail, "clusterArn", e->bucket->cluster_arn);
-	add_field(&tail, "s3Bucket", e->bucket->bucket);
-	add_field(&tail, "s3Key", e->object.key);
-	buf_addc(&tail, '}');
-	write_event(lg, e->object.last_modified_ms, jv_string_value(s),
-	    (size_t)jv_string_length_bytes(jv_copy(s)), session,
-	    label_color(session), head.data, tail.data);
+	if (lg->format != OUTPUT_JSON) {
+		write_text(lg, ts, text, n, session, label_color(session));
+		jv_free(s);
+		return;
+	}
+	json_begin(lg, ts, text, n);
+	add_field(&lg->line, "sessionId", session);
+	add_field(&lg->line, "user", user);
+	add_field(&lg->line, "clusterArn", e->bucket->cluster_arn);
+	add_field(&lg->line, "s3Bucket", e->bucket->bucket);
+	add_field(&lg->line, "s3Key", e->object.key);
+	buf_addc(&lg->line, '}');
+	finish_line(lg);
 	jv_free(s);
-	buf_free(&head);
-	buf_free(&tail);
 }
 
 /* Reads one exec log object in chunks and prints it line by line. */
