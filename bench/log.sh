@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Benchmarks ecs-log reading 100,000 events of one stream against the AWS
 # CLI doing the same on the same local server, and writes
-# bench/RESULTS-log.md:
+# bench/RESULTS-log.md. It measures:
 #   ecs-log (GetLogEvents, and FilterLogEvents with --filter '') against
 #   Debian's AWS CLI v2 `aws logs tail` and the image's AWS CLI v1
-#   `aws logs filter-log-events`, on moto and on bench/logs-canned.py
-#   (pre-rendered pages, so the clients' own cost shows);
-#   peak memory of ecs-log reading 10,000, 100,000 and 1,000,000 events,
-#   and following a stream while 10,000 or 100,000 events arrive.
+#   `aws logs filter-log-events`, on moto and on bench/logs-canned.py,
+#   whose pages are rendered at start so the clients' own cost shows;
+#   the peak memory of ecs-log reading 10,000, 100,000 and 1,000,000
+#   events, and following a stream while 10,000 or 100,000 events arrive.
 # RUNS (default 3) sets the runs per measurement.
 
 set -u
@@ -92,8 +92,8 @@ check_count()
 	fi
 }
 
-# The commands compared. LOGS_URL is the CloudWatch Logs endpoint; ECS
-# calls of ecs-log (finding the task's stream) always go to moto.
+# The commands compared. LOGS_URL is the CloudWatch Logs endpoint, while
+# the ECS calls of ecs-log (finding the task's stream) always go to moto.
 ecs_log()
 {
 	AWS_ENDPOINT_URL_CLOUDWATCH_LOGS=$LOGS_URL ecs-log --cluster bench \

@@ -4,7 +4,7 @@ served from pages rendered once at start, so a benchmark measures the
 clients rather than the server.
 
 GetLogEvents pages forward in pages of 10,000 events (tokens f/0, f/1, ...)
-and ends with an empty page that returns the token it was sent; a request
+and ends with an empty page that returns the token it was sent. A request
 without a token and with startFromHead false gets the last `limit` events.
 FilterLogEvents pages the same events with nextToken and no token on the
 last page. Filters, times and stream names in requests are ignored. Listens
@@ -57,7 +57,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def setup(self):
         super().setup()
-        # Headers and body go out in two writes; with Nagle's algorithm
+        # Headers and body go out in two writes, so with Nagle's algorithm
         # the body waits for a delayed ACK, about 40 ms per reply.
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 

@@ -82,7 +82,7 @@ enum {
  * whatever the size of a session's log. */
 #define S3_CHUNK ((long long)8 << 20)
 
-/* Who wrote an event: a container of a task, or an exec session log. */
+/* The source of an event: a container of a task, or an exec session log. */
 struct source_tag {
 	char *task_arn;
 	char *cluster_arn;
@@ -228,8 +228,9 @@ add_int(struct buf *b, int64_t n)
 	buf_add(b, digits + i, sizeof(digits) - (size_t)i);
 }
 
-/* The user in an SSM session ID "NAME-0123456789abcdef0"; ECS Exec's own
- * IDs ("ecs-execute-command-...") name no user. Caller frees. */
+/* Returns the user named in a Session Manager session ID such as
+ * "alice-0123456789abcdef0", or NULL for ECS Exec's own IDs
+ * ("ecs-execute-command-..."), which name no user. Caller frees. */
 static char *
 session_user(const char *id)
 {
@@ -377,7 +378,8 @@ add_spec(struct ecs_log *lg, enum target_spec_kind kind, const char *cluster,
 		lg->dynamic = 1;
 }
 
-/* Turns one stdin record (borrowed; lg->records keeps it) into a spec. */
+/* Adds the spec that one stdin record names, or returns -1 when it names
+ * none. The record is borrowed, and lg->records keeps it alive. */
 static int
 record_spec(struct ecs_log *lg, jv rec)
 {
@@ -844,8 +846,9 @@ read_exec_objects(struct ecs_log *lg)
 
 /* --- main loop -------------------------------------------------------------- */
 
-/* Set by SIGINT or SIGTERM while following: finish the line being written,
- * clean up and exit with 128 + the signal number, as a shell would. */
+/* The signal (SIGINT or SIGTERM) that stops a follow. The loop then lets
+ * the requests in flight finish, and the program exits with 128 plus the
+ * signal number, the status a shell reports for a killed command. */
 static volatile sig_atomic_t stop_signal;
 
 static void
@@ -1003,9 +1006,9 @@ main(int argc, char **argv)
 		switch (c) {
 		case 'c':
 			if (cluster)
-				die_usage("--cluster given twice; run "
-					  "ecs-log once per cluster, or pipe "
-					  "cluster records");
+				die_usage("--cluster can be given only once. "
+					  "For more clusters, pipe cluster "
+					  "records into ecs-log");
 			cluster = optarg;
 			break;
 		case 's':
@@ -1062,9 +1065,9 @@ main(int argc, char **argv)
 	if (lg.follow && until)
 		die_usage("--until cannot be combined with --follow");
 	if (lg.exec_sessions && (lg.to.container || n_services || n_tasks))
-		die_usage("--exec-sessions reads a cluster's session logs; "
-			  "use it with --cluster or cluster records, without "
-			  "--service, --task or --container");
+		die_usage("--exec-sessions cannot be combined with "
+			  "--service, --task or --container, because it reads "
+			  "whole clusters: give --cluster or cluster records");
 	lg.terminal = stdout_is_terminal();
 	lg.format = format ? output_parse(format, 1u << OUTPUT_JSON |
 							  1u << OUTPUT_TEXT |
@@ -1084,7 +1087,8 @@ main(int argc, char **argv)
 		lg.ro.has_end = 1;
 	}
 	if (since && until && lg.ro.end_ms <= lg.ro.start_ms)
-		die_usage("--until %s is not after --since %s", until, since);
+		die_usage("invalid --until %s: it is not after --since %s",
+		    until, since);
 	lg.ro.follow = lg.follow;
 	lg.ro.tail = tail;
 	lg.ro.poll_max_ms = (int64_t)(poll_seconds * 1000);
@@ -1102,12 +1106,12 @@ main(int argc, char **argv)
 		add_spec(&lg, SPEC_CLUSTER, cluster, NULL, NULL, jv_null());
 	if (lg.n_specs == 0) {
 		if (isatty(STDIN_FILENO))
-			die_usage("no targets: name --cluster, --service or "
-				  "--task, or pipe records from ecs-ls");
+			die_usage("missing target: give --cluster, --service "
+				  "or --task, or pipe records from ecs-ls");
 		read_stdin_specs(&lg);
 		if (lg.n_specs == 0 && !lg.failed)
-			die_usage("no targets: stdin held no records; name "
-				  "--cluster, --service or --task");
+			die_usage("missing target: stdin has no records, so "
+				  "give --cluster, --service or --task");
 	}
 	free(services);
 	free(tasks);

@@ -449,9 +449,8 @@ filter_input(struct log_source *s)
 	if (r->opt.filter_pattern)
 		in = jv_object_set(in, jv_string("filterPattern"),
 		    jv_string(r->opt.filter_pattern));
-	/* The service has ignored interleaved since 2019 and always merges
-	 * streams by time; older implementations (moto 5) do so only when
-	 * it is set. */
+	/* CloudWatch Logs ignores interleaved and always merges streams by
+	 * time, but moto 5 merges them only when it is set. */
 	in = jv_object_set(in, jv_string("interleaved"), jv_true());
 	if (s->has_poll_start)
 		in = jv_object_set(in, jv_string("startTime"),
@@ -651,8 +650,8 @@ filter_page(struct log_source *s, jv out)
 	source_caught_up(s);
 }
 
-/* Throttling, server errors and lost connections; not a configuration
- * error, which fails before anything is sent. */
+/* Returns 1 for throttling, server errors and lost connections. A
+ * configuration error fails before anything is sent and is not retried. */
 static int
 is_retryable(const struct aws_request *req)
 {

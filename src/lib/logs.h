@@ -1,9 +1,9 @@
 /* CloudWatch Logs events from many streams, merged into timestamp order.
  *
  * A log_reader reads each stream with GetLogEvents, following
- * nextForwardToken until the token comes back unchanged (an empty page is
- * not the end), or, with a filter pattern or for a whole log group, with
- * FilterLogEvents over at most 100 stream names per call. Events of all
+ * nextForwardToken until the token comes back unchanged, because an empty
+ * page is not the end. With a filter pattern, or for a whole log group, it
+ * uses FilterLogEvents over at most 100 stream names per call. Events of all
  * sources go out in timestamp order: an event is emitted only once every
  * source still reading has an event buffered or has reached its end. Each
  * source holds at most two pages, so memory does not grow with the number
@@ -27,7 +27,7 @@
 
 struct log_reader;
 
-/* One event as the emit callback sees it. */
+/* One event as the emit callback receives it. */
 struct log_event_view {
 	const char *region;
 	const char *group;

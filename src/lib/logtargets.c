@@ -12,7 +12,7 @@
 /* DescribeTasks takes at most 100 tasks per call. */
 #define DESCRIBE_TASKS_MAX 100
 
-/* Tasks waiting for one DescribeTaskDefinition answer. */
+/* Tasks waiting for one DescribeTaskDefinition response. */
 struct taskdef_wait {
 	struct target_resolver *tr;
 	char *arn;
@@ -719,8 +719,8 @@ list_tasks(struct target_resolver *tr, const char *region,
 
 /* --- specs -------------------------------------------------------------------- */
 
-/* Region, cluster and short name of a spec. Returns the strings in the
- * caller's buffers. */
+/* Sets *region and *cluster (the caller frees both) for a spec, from its
+ * ARN, then its cluster, then the defaults. */
 static void
 spec_place(struct target_resolver *tr, const struct target_spec *sp,
     char **region, char **cluster)

@@ -14,7 +14,7 @@ int timespec_parse(const char *s, int64_t now_ms, int64_t *out_ms,
     struct buf *err);
 /* The current time in epoch milliseconds, or the ISO 8601 time in the
  * environment variable env_name when it is set (for reproducible runs).
- * Returns -1 with err set when that variable holds an invalid time. */
+ * Returns -1 with err set when that variable contains an invalid time. */
 int timespec_now(const char *env_name, int64_t *out_ms, struct buf *err);
 /* Formats epoch milliseconds as "2015-08-30T12:36:00.123Z" (25 bytes with
  * the NUL). */

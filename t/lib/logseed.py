@@ -102,10 +102,12 @@ def cmd_s3_put(seeder, args):
 def main():
     parser = argparse.ArgumentParser(prog="logseed.py")
     commands = parser.add_subparsers(dest="command", required=True)
+
     events = commands.add_parser("events")
     events.add_argument("group")
     events.add_argument("stream")
     events.set_defaults(func=cmd_events)
+
     generate = commands.add_parser("generate")
     generate.add_argument("group")
     generate.add_argument("stream")
@@ -114,10 +116,12 @@ def main():
     generate.add_argument("--step", type=int, default=1)
     generate.add_argument("--size", type=int, default=0)
     generate.set_defaults(func=cmd_generate)
+
     stream = commands.add_parser("stream")
     stream.add_argument("group")
     stream.add_argument("stream")
     stream.set_defaults(func=cmd_stream)
+
     cluster = commands.add_parser("exec-cluster")
     cluster.add_argument("name")
     cluster.add_argument("--log-group")
@@ -125,10 +129,12 @@ def main():
     cluster.add_argument("--prefix")
     cluster.add_argument("--logging", default="OVERRIDE")
     cluster.set_defaults(func=cmd_exec_cluster)
+
     put = commands.add_parser("s3-put")
     put.add_argument("bucket")
     put.add_argument("key")
     put.set_defaults(func=cmd_s3_put)
+
     args = parser.parse_args()
     args.func(Seeder(os.environ["AWS_ENDPOINT_URL"]), args)
 
