@@ -989,7 +989,7 @@ main(int argc, char **argv)
 	struct buf err = BUF_INIT;
 	const char *format = NULL, *since = NULL, *until = NULL;
 	const char *cluster = NULL, **services = NULL, **tasks = NULL;
-	size_t n_services = 0, n_tasks = 0, i;
+	size_t n_services = 0, n_tasks = 0, n_targets, i;
 	double poll_seconds = 5;
 	long tail = 0;
 	char *end;
@@ -1138,6 +1138,13 @@ main(int argc, char **argv)
 		start_resolving(&lg);
 		while (target_resolver_running(lg.resolver))
 			aws_run(&lg.ctx, 1000);
+		target_resolver_targets(lg.resolver, &n_targets);
+		if (n_targets == 0 && !target_resolver_complete(lg.resolver))
+			lg.follow = 0;	/* nothing to follow: report and exit */
+		else if (n_targets == 0 && !lg.failed && !lg.follow)
+			warning("found no container log streams: services and "
+				"clusters count their running tasks, and their "
+				"stopped tasks only with --since");
 	}
 	run(&lg);
 

@@ -174,5 +174,13 @@ out=$(ecs-log --cluster missing </dev/null 2>&1)
 is "$?" 1 "missing cluster: exit status 1"
 like "$out" "ecs-log: ListTasks: ClusterNotFoundException: " \
 	"missing cluster: AWS error reported"
+out=$(timeout 20 ecs-log --cluster missing --follow </dev/null 2>&1)
+is "$?" 1 "missing cluster, following: exit status 1"
+
+# A service without tasks is no error, but is said.
+seed services prod 1 --prefix idle- --task-definition web >/dev/null
+out=$(ecs-log --cluster prod --service idle-01 </dev/null 2>&1)
+is "$?" 0 "no tasks: exit status 0"
+like "$out" "warning: found no container log streams" "no tasks: a warning"
 no_sanitizer_reports
 done_testing

@@ -910,6 +910,28 @@ drain(struct log_reader *r)
 	r->draining = 0;
 }
 
+/* Frees the sources that have nothing left to do, so a long follow over
+ * many deployments does not keep walking the streams of stopped tasks.
+ * Their keys stay, so they are not added again. */
+static void
+prune_sources(struct log_reader *r)
+{
+	struct log_source **pp = &r->sources, *s;
+
+	if (r->tail_phase)
+		return;
+	r->last_source = &r->sources;
+	while ((s = *pp)) {
+		if (s->finished && !s->in_flight && !s->pages) {
+			*pp = s->next;
+			source_free(s);
+			continue;
+		}
+		pp = &s->next;
+		r->last_source = pp;
+	}
+}
+
 int64_t
 log_reader_step(struct log_reader *r)
 {
@@ -918,6 +940,8 @@ log_reader_step(struct log_reader *r)
 
 	if (r->n_pending > 0)
 		pack_pending(r);
+	if (r->opt.follow)
+		prune_sources(r);
 	for (s = r->sources; s; s = s->next) {
 		maybe_submit(s, now);
 		if (s->finished || s->in_flight ||
