@@ -8,6 +8,7 @@ prefix=$TEST_SCRATCH/prefix
 
 for round in first second; do
 	make -s -C "$repo" install PREFIX="$prefix" BINDIR="$ECS_BIN" \
+		BUILD="${ECS_BUILD:-$repo/build}" \
 		>"$TEST_SCRATCH/install.out" 2>&1
 	is $? 0 "make install succeeds the $round time" ||
 		diag "$(cat "$TEST_SCRATCH/install.out")"
