@@ -67,7 +67,8 @@ static const char usage[] =
     "--since and --until.\n"
     "\n"
     "Exit status: 0 success, 1 AWS or network error, or a container whose\n"
-    "logs cannot be read, 2 usage error.\n";
+    "logs cannot be read, 2 usage error, 130 or 143 when SIGINT or SIGTERM\n"
+    "ends --follow.\n";
 
 enum {
 	OPT_CONTAINER = OPT_PROGRAM,

@@ -176,13 +176,17 @@ problem(struct target_resolver *tr, const char *key, const char *fmt, ...)
 	buf_free(&b);
 }
 
+/* Reports a failed request once, naming what it was about (a cluster, a
+ * task definition). */
 static void
-report_request_error(struct target_resolver *tr, struct aws_request *req)
+report_request_error(struct target_resolver *tr, struct aws_request *req,
+    const char *what)
 {
 	struct buf b = BUF_INIT;
 
 	tr->request_failed = 1;
 	aws_error_format(req, &b);
+	buf_addf(&b, " (%s)", what);
 	problem(tr, b.data, "%s", b.data);
 	buf_free(&b);
 }
@@ -417,7 +421,11 @@ taskdef_done(struct aws_request *req)
 		;
 	*pp = w->next;
 	if (req->failed) {
-		report_request_error(tr, req);
+		char *what = xasprintf("task definition %s",
+		    arn_short(w->arn));
+
+		report_request_error(tr, req, what);
+		free(what);
 	} else {
 		def = json_path(req->output, "taskDefinition", NULL);
 		tr->taskdefs = jv_object_set(tr->taskdefs, jv_string(w->arn),
@@ -557,7 +565,10 @@ describe_done(struct aws_request *req)
 	int i, n;
 
 	if (req->failed) {
-		report_request_error(tr, req);
+		char *what = xasprintf("cluster %s", arn_short(d->cluster));
+
+		report_request_error(tr, req, what);
+		free(what);
 		goto finished;
 	}
 	out = aws_request_take_output(req);
@@ -653,7 +664,14 @@ list_done(struct aws_request *req)
 	const char *token;
 
 	if (req->failed) {
-		report_request_error(tr, req);
+		const char *service = json_str(job->input, "serviceName");
+		char *what = service ? xasprintf("cluster %s, service %s",
+					   arn_short(job->cluster), service)
+				     : xasprintf("cluster %s",
+					   arn_short(job->cluster));
+
+		report_request_error(tr, req, what);
+		free(what);
 		goto finished;
 	}
 	out = aws_request_take_output(req);
