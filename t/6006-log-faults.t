@@ -68,12 +68,35 @@ is "$?" 1 "access denied: exit status 1"
 like "$out" "^ecs-log: GetLogEvents: AccessDeniedException: not allowed \\(log group \"/ecs/flaky\", stream \"$stream\", region us-east-1\\)" \
 	"access denied: operation, code, message and stream"
 
+# Following, expired credentials are resolved anew and the stream read on.
+out=$TEST_SCRATCH/expired.out
+ecs-log --cluster c1 --task "$task" --follow --poll 0.2 </dev/null \
+	>"$out" 2>"$TEST_SCRATCH/expired.err" &
+follower=$!
+at_exit "kill $follower 2>/dev/null"
+wait_for_lines "$out" 2
+fault '{"op": "GetLogEvents", "action": "error", "status": 400,
+	"code": "ExpiredTokenException", "count": 2,
+	"message": "The security token included in the request is expired"}'
+put_events /ecs/flaky "$stream" "$((base + 2)):after renewal" >/dev/null
+wait_for_lines "$out" 3
+ok $? "expired token, following: reading goes on"
+kill "$follower"
+wait "$follower"
+is "$?" 143 "expired token, following: still running until stopped"
+is "$(grep -c ExpiredTokenException "$TEST_SCRATCH/expired.err")" 1 \
+	"expired token, following: one warning"
+like "$(cat "$TEST_SCRATCH/expired.err")" "trying again with credentials resolved anew" \
+	"expired token, following: the warning says what happens"
+is "$(jq -r .message "$out" | paste -sd,)" "one,two,after renewal" \
+	"expired token, following: every event once"
+
 # A task that has not logged yet: its missing stream is named.
 quiet=$(start_tasks c1 1 --task-definition flaky)
 out=$(ecs-log --cluster c1 --task "$task" --task "$quiet" </dev/null \
 	2>"$TEST_SCRATCH/err")
 is "$?" 0 "missing stream: exit status 0"
-is "$(jq -r .message <<<"$out" | paste -sd,)" "one,two" \
+is "$(jq -r .message <<<"$out" | paste -sd,)" "one,two,after renewal" \
 	"missing stream: the other stream is read"
 like "$(cat "$TEST_SCRATCH/err")" "warning: .*ResourceNotFoundException.*stream \"flaky/app/$(task_id "$quiet")\"" \
 	"missing stream: named in a warning"

@@ -76,6 +76,7 @@ struct log_source {
 	int got_events;		/* events since the last end (for polling) */
 	int retries;
 	int missing_warned;
+	int credentials_warned;
 	int64_t added_ms;
 	int64_t due_ms;		/* monotonic time of the next request */
 	int64_t poll_delay_ms;
@@ -661,6 +662,41 @@ is_retryable(const struct aws_request *req)
 	       req->error.status == 429 || req->error.status >= 500;
 }
 
+/* Returns 1 for errors that renewed credentials can cure: the request was
+ * not sent (no credentials resolved), or the service did not accept the
+ * credentials it was signed with. */
+static int
+is_credentials_error(const struct aws_request *req)
+{
+	static const char *const codes[] = {"ExpiredToken",
+	    "ExpiredTokenException", "UnrecognizedClientException",
+	    "InvalidClientTokenId"};
+	size_t i;
+
+	if (req->error.status == 0)
+		return req->http.result == CURLE_OK;
+	for (i = 0; req->error.code && i < sizeof(codes) / sizeof(codes[0]);
+	     i++)
+		if (strcmp(req->error.code, codes[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* Schedules the next try of s after a backoff that doubles per failure. */
+static void
+retry_later(struct log_source *s, const char *why, int64_t now)
+{
+	int64_t delay = (int64_t)RETRY_MIN_MS << (s->retries < 5 ? s->retries
+								  : 5);
+
+	if (delay > RETRY_MAX_MS)
+		delay = RETRY_MAX_MS;
+	s->retries++;
+	aws_debug(s->reader->ctx, "%s; trying again in %.1f s", why,
+	    (double)delay / 1000);
+	s->due_ms = now + delay;
+}
+
 static void
 describe_source(const struct log_source *s, struct buf *out)
 {
@@ -706,16 +742,17 @@ source_failed(struct log_source *s, struct aws_request *req)
 		s->finished = 1;
 	} else if (is_retryable(req) &&
 		   (r->opt.follow || s->retries < RETRY_ROUNDS)) {
-		int64_t delay = (int64_t)RETRY_MIN_MS << (s->retries < 5
-								 ? s->retries
-								 : 5);
-
-		if (delay > RETRY_MAX_MS)
-			delay = RETRY_MAX_MS;
-		s->retries++;
-		aws_debug(r->ctx, "%s; trying again in %.1f s", msg.data,
-		    (double)delay / 1000);
-		s->due_ms = now + delay;
+		retry_later(s, msg.data, now);
+	} else if (r->opt.follow && is_credentials_error(req)) {
+		/* A long follow outlives credentials: resolve them again and
+		 * keep trying, so a renewed login lets it go on. */
+		if (!s->credentials_warned)
+			warning("%s; trying again with credentials resolved "
+				"anew",
+			    msg.data);
+		s->credentials_warned = 1;
+		aws_drop_credentials(r->ctx);
+		retry_later(s, msg.data, now);
 	} else {
 		error("%s", msg.data);
 		r->failed = 1;
@@ -738,6 +775,7 @@ source_done(struct aws_request *req)
 		jv out = aws_request_take_output(req);
 
 		s->retries = 0;
+		s->credentials_warned = 0;
 		if (s->kind == SOURCE_STREAM)
 			stream_page(s, out);
 		else
