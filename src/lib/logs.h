@@ -13,8 +13,8 @@
  * that doubles while it stays idle. GetLogEvents tokens never repeat an
  * event; FilterLogEvents polls restart at the last timestamp seen and
  * drop the event ids already emitted. Throttling and server errors that
- * outlast the standard retries back off and try again; following, so do
- * rejected or missing credentials, which are resolved anew.
+ * outlast the standard retries back off and try again. When following,
+ * rejected or missing credentials do too, after being resolved anew.
  *
  * Strings passed in are copied; tags are borrowed and handed back with
  * each event. The event jv given to the emit callback is borrowed. */
