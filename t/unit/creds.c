@@ -364,12 +364,12 @@ check_chain(const char *profile, const char *want, const char *name)
 }
 
 static void
-store_role(const char *args_json, const char *access_key)
+store_role(const char *args_json, const char *access_key, double expires_in)
 {
 	struct buf err = BUF_INIT;
 	jv args = jv_parse(args_json);
 	char *key = credcache_role_key(args);
-	jv doc = cache_doc(3600, NULL);
+	jv doc = cache_doc(expires_in, NULL);
 
 	doc = jv_setpath(doc, jv_parse("[\"Credentials\",\"AccessKeyId\"]"),
 	    jv_string(access_key));
@@ -500,9 +500,60 @@ test_chain(void)
 	    "assuming role arn:aws:iam::1:role/ignored for profile \"base\": "
 	    "AssumeRole: POST http://127.0.0.1:9/",
 	    "profile naming itself with keys assumes its role");
-	store_role("{\"RoleArn\":\"arn:aws:iam::1:role/top\"}", "ASIATOP");
+	store_role("{\"RoleArn\":\"arn:aws:iam::1:role/top\"}", "ASIATOP",
+	    3600);
 	check_chain("top", "assume-role/ASIATOP",
 	    "cached top role needs no source credentials");
+}
+
+/* A long-running program refreshing MFA role credentials: from the cache
+ * while it has them, never by prompting. */
+static void
+test_refresh_without_prompt(void)
+{
+	static const char args[] = "{\"RoleArn\":\"arn:aws:iam::1:role/m\","
+				   "\"SerialNumber\":\"arn:aws:iam::1:mfa/u\"}";
+	const struct aws_credentials *c;
+	struct buf err = BUF_INIT;
+	struct aws_options o;
+	struct aws_ctx ctx;
+
+	write_files("[profile mfa]\nrole_arn = arn:aws:iam::1:role/m\n"
+		    "source_profile = keys\nmfa_serial = arn:aws:iam::1:mfa/u\n",
+	    "[keys]\naws_access_key_id = AKIDKEYS\n"
+	    "aws_secret_access_key = k\n");
+	store_role(args, "ASIAOLD", 480);
+	memset(&o, 0, sizeof(o));
+	o.profile = "mfa";
+	aws_ctx_init(&ctx, &o);
+	c = aws_get_credentials(&ctx, &err);
+	is_str(c ? c->access_key_id : err.data, "ASIAOLD",
+	    "refresh: MFA role from the cache with 8 minutes left");
+	ok(c && c->refreshable, "refresh: cached role credentials refresh");
+
+	/* Within the refresh window and the cache entry too old: the
+	 * refresh needs a code, is not allowed to ask, and the credentials
+	 * in hand stay in use while they last. */
+	store_role(args, "ASIAOLD", 120);
+	ctx.creds.expiration = now_seconds() + 120;
+	buf_reset(&err);
+	c = aws_get_credentials(&ctx, &err);
+	is_str(c ? c->access_key_id : "none", "ASIAOLD",
+	    "refresh: old credentials kept while a refresh fails");
+	ok(strstr(err.data ? err.data : "",
+	       "needs a new MFA code (mfa_serial arn:aws:iam::1:mfa/u), which "
+	       "is not asked for while refreshing; run \"ecs-creds -p mfa\"") !=
+	       NULL,
+	    "refresh: no prompt, and the message says how to renew");
+
+	/* Another process renews the cache. */
+	store_role(args, "ASIANEW", 3600);
+	buf_reset(&err);
+	c = aws_get_credentials(&ctx, &err);
+	is_str(c ? c->access_key_id : err.data, "ASIANEW",
+	    "refresh: credentials renewed elsewhere are picked up");
+	aws_ctx_free(&ctx);
+	buf_free(&err);
 }
 
 int
@@ -532,6 +583,7 @@ main(void)
 	test_split();
 	test_process_output();
 	test_chain();
+	test_refresh_without_prompt();
 	path = xasprintf("rm -rf '%s'", scratch);
 	if (system(path) != 0)
 		diag("cannot remove %s", scratch);
