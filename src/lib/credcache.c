@@ -69,7 +69,7 @@ python_string(const char *s, size_t len, struct buf *out)
 }
 
 /* NOTE: jv keeps every number as a double, so an integral value is written
- * as a Python int ("5") even when the policy text said "5.0". */
+ * as a Python int ("5") even when the policy text had "5.0". */
 static void
 python_number(double d, struct buf *out)
 {

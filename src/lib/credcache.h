@@ -1,7 +1,7 @@
 /* The AWS CLI's credential cache in ~/.aws/cli/cache, shared with the CLI
  * so that one login or MFA prompt serves both tools.
  *
- * Each file holds one STS-style document ({"Credentials": {...}, ...})
+ * Each file contains one STS-style document ({"Credentials": {...}, ...})
  * named after a SHA-1 key computed exactly as the CLI does. Keys are
  * returned as malloc'd 40-character hex strings; documents passed in are
  * borrowed. Files are written 0600 through a temporary file and rename(2)
@@ -23,7 +23,7 @@
  * separators, or "," and ":" when compact is set. */
 void credcache_python_json(jv v, int compact, struct buf *out);
 
-/* Key of an AssumeRole or AssumeRoleWithWebIdentity result: args holds the
+/* Key of an AssumeRole or AssumeRoleWithWebIdentity result: args contains the
  * parameters sent (RoleArn, and RoleSessionName only when configured,
  * ExternalId, SerialNumber, DurationSeconds as a number, Policy parsed),
  * never the token code or web identity token. */

@@ -5,7 +5,7 @@
 
 #include "aws.h"
 
-/* Longest source_profile chain followed before giving up. */
+/* Maximum number of profiles in one source_profile chain. */
 #define CHAIN_MAX_PROFILES 32
 
 /* Provider results: found, not configured (try the next), or failed

@@ -96,20 +96,22 @@ mfa_code(struct aws_ctx *ctx, const char *serial, const char *profile,
 	int rc;
 
 	if (ctx->mfa_code) {
-		/* A code is valid for one call; a second role needing MFA
-		 * asks again. */
+		/* A code is valid for one call, so a second role that
+		 * needs MFA prompts again. */
 		buf_adds(code, ctx->mfa_code);
 		ctx->mfa_code = NULL;
 		return 0;
 	}
 	if (!allow_prompt) {
+		/* Only refreshes in the chain, which name the profile, get
+		 * here. */
+		profile = profile ? profile : "default";
 		buf_addf(err, "the role of profile \"%s\" needs a new MFA code "
 			      "(mfa_serial %s), which is not asked for "
 			      "while refreshing; run \"ecs-creds -p %s\" in "
 			      "a terminal to renew the cached role "
 			      "credentials",
-		    profile ? profile : "(command line)", serial,
-		    profile ? profile : "default");
+		    profile, serial, profile);
 		return -1;
 	}
 	buf_addf(&prompt, "Enter MFA code for %s: ", serial);
@@ -246,7 +248,7 @@ describe_loop(struct chain *ch, const char *profile, const char *source,
 	    source);
 }
 
-/* Checks source_profile as botocore does: it must exist, and may repeat
+/* Checks source_profile as botocore 1.43 does: it must exist, and may repeat
  * an earlier profile only when a profile with static keys names itself,
  * so that its keys assume its own role. */
 static int

@@ -35,8 +35,8 @@ void aws_credentials_copy(struct aws_credentials *dst,
 
 /* Runs the provider chain for ctx's profile. Returns 0 with out filled, or
  * -1 with a message in err naming the provider, profile and file. An MFA
- * code is asked for on /dev/tty only while ctx has no credentials yet; a
- * refresh uses the cache or fails with a message saying how to renew. */
+ * code is asked for on /dev/tty only while ctx has no credentials yet. A
+ * refresh uses the cache, or fails with a message saying how to renew. */
 int creds_resolve_chain(struct aws_ctx *ctx, struct aws_credentials *out,
     struct buf *err);
 

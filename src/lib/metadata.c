@@ -12,7 +12,7 @@
 
 /* The address ECS gives tasks for AWS_CONTAINER_CREDENTIALS_RELATIVE_URI. */
 #define ECS_CONTAINER_HOST "http://169.254.170.2"
-/* Container endpoint timing, as botocore does it: 2 s per try, 3 tries,
+/* Container endpoint timing, as in botocore 1.43: 2 s per try, 3 tries,
  * 1 s apart. */
 #define CONTAINER_TIMEOUT_MS 2000
 #define CONTAINER_ATTEMPTS 3
@@ -20,7 +20,7 @@
 #define IMDS_DEFAULT_ENDPOINT "http://169.254.169.254"
 #define IMDS_DEFAULT_ENDPOINT_V6 "http://[fd00:ec2::254]"
 #define IMDS_TOKEN_TTL "21600"
-/* Answers larger than this are not credentials. */
+/* Responses larger than this are not credentials. */
 #define METADATA_MAX_RESPONSE (64 * 1024)
 
 static const char *
@@ -373,8 +373,8 @@ imds_fetch_token(struct imds *m, struct buf *why)
 		metadata_request(m->ctx, &h, "PUT", url, headers,
 		    m->timeout_ms);
 		if (h.result == CURLE_OPERATION_TIMEDOUT) {
-			/* A token answer lost to the hop limit looks like
-			 * this; IMDSv1 may still answer. */
+			/* A token response lost to the hop limit shows up
+			 * as a timeout, and IMDSv1 may still respond. */
 			continue;
 		}
 		if (h.result != CURLE_OK) {
@@ -474,7 +474,7 @@ imds_credentials(struct aws_ctx *ctx, struct aws_credentials *out,
 	rc = imds_get(&m, creds_path, &role, err);
 	if (rc != 0)
 		goto done;
-	/* The listing holds one role name per line; an instance has one. */
+	/* The listing has one role name per line, and an instance has one. */
 	n = strcspn(role.data ? role.data : "", "\r\n");
 	if (n == 0) {
 		buf_addf(err, "the EC2 metadata service at %s lists no "

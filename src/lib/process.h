@@ -5,8 +5,8 @@
  * single and double quotes, backslashes) and the program runs directly,
  * as the AWS CLI runs it. A line that uses shell syntax the AWS CLI would
  * pass on literally (| & ; < > ( ) $ `, a leading ~ or #, a leading
- * NAME=value) runs through /bin/sh -c instead, as the AWS SDKs for Go v2,
- * Java v2 and Rust run every such command. */
+ * NAME=value) runs through /bin/sh -c instead. The AWS SDKs for Go (v2)
+ * and Rust run every command that way. */
 #ifndef ECS_PROCESS_H
 #define ECS_PROCESS_H
 
@@ -14,7 +14,7 @@
 #include "creds.h"
 
 /* Seconds a helper may run before it is killed, unless
- * ECS_CREDENTIAL_PROCESS_TIMEOUT says otherwise. It leaves time for a
+ * ECS_CREDENTIAL_PROCESS_TIMEOUT sets another limit. It leaves time for a
  * helper that asks for an MFA code or opens a browser login. */
 #define PROCESS_DEFAULT_TIMEOUT 120
 

@@ -9,7 +9,7 @@
 #include "prompt.h"
 #include "util.h"
 
-/* Longer answers are cut; prompts ask for short codes. */
+/* Longer input lines are cut, since prompts ask for short codes. */
 #define PROMPT_MAX_ANSWER 1024
 
 static const int restore_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
@@ -31,7 +31,7 @@ restore_and_raise(int sig)
 }
 
 int
-tty_prompt(const char *prompt, int hidden, struct buf *answer,
+tty_prompt(const char *prompt, int hidden, struct buf *line,
     struct buf *err)
 {
 	struct sigaction sa, old[N_RESTORE_SIGNALS];
@@ -79,7 +79,7 @@ tty_prompt(const char *prompt, int hidden, struct buf *answer,
 		if (c == '\n')
 			break;
 		if (c != '\r' && got++ < PROMPT_MAX_ANSWER)
-			buf_addc(answer, c);
+			buf_addc(line, c);
 	}
 	rc = 0;
 done:

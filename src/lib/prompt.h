@@ -7,9 +7,9 @@
 
 /* Writes prompt to /dev/tty and reads one line from it, with echo off
  * when hidden is set (an interrupt restores the terminal first). Returns
- * 0 with the line, without its newline, appended to answer; -1 with the
- * reason in err when there is no terminal or the input ended. */
-int tty_prompt(const char *prompt, int hidden, struct buf *answer,
+ * 0 with the input, without its newline, appended to line, or -1 with
+ * the reason in err when there is no terminal or the input ended. */
+int tty_prompt(const char *prompt, int hidden, struct buf *line,
     struct buf *err);
 
 #endif

@@ -15,8 +15,8 @@
 #define SSO_TOKEN_REFRESH_WINDOW 900
 
 /* True when the profile sets any of sso_start_url, sso_region,
- * sso_account_id or sso_role_name; sso_session alone only selects a
- * token for services that take one, as in the AWS CLI. */
+ * sso_account_id or sso_role_name. As in the AWS CLI, sso_session alone
+ * only selects a token for services that take one. */
 int sso_configured(struct aws_ctx *ctx, const char *profile);
 
 /* Resolves the profile's role credentials. Returns 0 with out filled, or

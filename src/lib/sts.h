@@ -2,8 +2,8 @@
  * AssumeRoleWithWebIdentity, AssumeRoleWithSAML and GetCallerIdentity.
  *
  * Every string in a request is borrowed. Results go into a clear struct
- * aws_credentials owned by the caller; the cache document (the response
- * as the AWS CLI stores it) is a new jv the caller frees. */
+ * aws_credentials owned by the caller. The cache document (the response
+ * as the AWS CLI stores it) is a new jv, which the caller frees. */
 #ifndef ECS_STS_H
 #define ECS_STS_H
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Fake credential endpoints for the ecs-creds tests, on 127.0.0.1.
 
-One server answers as four services, told apart by path:
+One server acts as four services, selected by path:
 
   EC2 instance metadata   PUT /latest/api/token,
                           GET /latest/meta-data/iam/security-credentials/[ROLE]

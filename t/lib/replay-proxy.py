@@ -12,7 +12,7 @@ host names. Nothing is forwarded anywhere.
         --port-file FILE --log FILE
     replay-proxy.py check --traffic FILE --log FILE
 
-`serve` answers the n-th request with the n-th recorded reply and logs
+`serve` replies to the n-th request with the n-th recorded reply and logs
 every request as one JSON line. `check` compares the log with the
 recording (method, URL, query and form parameters, content type, bearer
 token, and the signing key and scope, not the signature) and prints one
@@ -183,12 +183,14 @@ def signing_scope(authorization, url):
 def compare(n, recorded, body, got):
     diffs = []
     want_headers = {k.lower(): v[0] for k, v in recorded["headers"].items()}
+
     if got["method"] != recorded["method"]:
         diffs.append(f"request {n}: method {got['method']}, "
                      f"recorded {recorded['method']}")
     if split_url(got["url"]) != split_url(recorded["uri"]):
         diffs.append(f"request {n}: URL {got['url']}, "
                      f"recorded {recorded['uri']}")
+
     if recorded["method"] == "POST":
         want = dict(urllib.parse.parse_qsl(body, keep_blank_values=True))
         have = dict(urllib.parse.parse_qsl(got["body"],
@@ -199,15 +201,18 @@ def compare(n, recorded, body, got):
         if want != have:
             diffs.append(f"request {n}: form {sorted(have.items())}, "
                          f"recorded {sorted(want.items())}")
+
     for name in ("content-type",):
         if name in want_headers:
             have = got["headers"].get(name, "").split(";")[0].strip()
             if have != want_headers[name]:
                 diffs.append(f"request {n}: {name} {have!r}, "
                              f"recorded {want_headers[name]!r}")
+
     token = "x-amz-sso_bearer_token"
     if got["headers"].get(token) != want_headers.get(token):
         diffs.append(f"request {n}: {token} differs from the recording")
+
     want_scope = signing_scope(want_headers.get("authorization"),
                                recorded["uri"])
     have_scope = signing_scope(got["headers"].get("authorization"), None)
