@@ -498,7 +498,7 @@ test_chain(void)
 	 * accepted the profile. */
 	check_chain("base",
 	    "assuming role arn:aws:iam::1:role/ignored for profile \"base\": "
-	    "AssumeRole: POST http://127.0.0.1:9/",
+	    "AssumeRole: cannot reach STS at http://127.0.0.1:9/",
 	    "profile naming itself with keys assumes its role");
 	store_role("{\"RoleArn\":\"arn:aws:iam::1:role/top\"}", "ASIATOP",
 	    3600);
