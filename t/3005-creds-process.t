@@ -63,6 +63,9 @@ credential_process = printf '{"Version":2,"AccessKeyId":"A","SecretAccessKey":"s
 
 [profile quote]
 credential_process = "$BIN/helper 'open
+
+[profile itself]
+credential_process = ecs-creds -p itself -o credential-process
 EOF
 
 # Working helpers.
@@ -110,6 +113,10 @@ check_failure missing \
 check_failure version2 'its output lacks "Version": 1' "Version 2"
 check_failure quote 'the command has an unterminated double quote' \
 	"unterminated quote"
+
+check_failure itself \
+	'credential_process helpers are nested 8 deep; a profile.s credential_process probably runs ecs-creds for the same profile' \
+	"profile running ecs-creds for itself"
 
 out=$(ECS_CREDENTIAL_PROCESS_TIMEOUT=1 ecs-creds -p hangs 2>"$TEST_SCRATCH/err")
 is "$?/$out" "1/" "hanging helper: exit 1, no output"

@@ -18,6 +18,11 @@
 #define PROCESS_MAX_OUTPUT (1024 * 1024)
 /* After SIGTERM a helper gets this long to exit before SIGKILL. */
 #define PROCESS_KILL_GRACE_MS 1000
+/* Helpers that run helpers (ecs-creds -o credential-process as the
+ * credential_process of a profile) stop at this depth, so that a profile
+ * that names itself cannot start processes without end. */
+#define PROCESS_MAX_DEPTH 8
+#define PROCESS_DEPTH_VAR "ECS_CREDENTIAL_PROCESS_DEPTH"
 
 extern char **environ;
 
@@ -227,22 +232,60 @@ done:
 	return rc;
 }
 
+/* The environment for a helper: this one, with the nesting depth one
+ * higher. Returns NULL with err set when the depth is used up. The array
+ * and the depth entry are malloc'd; the other strings are borrowed. */
+static char **
+helper_environment(struct buf *err)
+{
+	const char *v = getenv(PROCESS_DEPTH_VAR);
+	long depth = 0;
+	size_t n = 0, i;
+	char **env;
+
+	if (v && parse_long(v, 0, PROCESS_MAX_DEPTH, &depth) < 0)
+		depth = PROCESS_MAX_DEPTH;
+	if (depth >= PROCESS_MAX_DEPTH) {
+		buf_addf(err, "credential_process helpers are nested %d deep; "
+			      "a profile's credential_process probably runs "
+			      "ecs-creds for the same profile",
+		    PROCESS_MAX_DEPTH);
+		return NULL;
+	}
+	while (environ[n])
+		n++;
+	env = xcalloc(n + 2, sizeof(*env));
+	for (i = 0, n = 0; environ[i]; i++)
+		if (!str_starts_with(environ[i], PROCESS_DEPTH_VAR "="))
+			env[n++] = environ[i];
+	env[n] = xasprintf("%s=%ld", PROCESS_DEPTH_VAR, depth + 1);
+	return env;
+}
+
 static int
 spawn(char **argv, int needs_shell, const char *cmd, int out_fd,
     pid_t *pid, struct buf *err)
 {
 	char *sh_argv[] = {"/bin/sh", "-c", (char *)cmd, NULL};
 	posix_spawn_file_actions_t fa;
+	char **env;
+	size_t n;
 	int rc;
 
+	env = helper_environment(err);
+	if (!env)
+		return -1;
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, out_fd, STDOUT_FILENO);
 	/* glibc reports a failed exec (such as ENOENT) as the result. */
 	rc = needs_shell ? posix_spawn(pid, sh_argv[0], &fa, NULL, sh_argv,
-			       environ)
-			 : posix_spawnp(pid, argv[0], &fa, NULL, argv,
-			       environ);
+			       env)
+			 : posix_spawnp(pid, argv[0], &fa, NULL, argv, env);
 	posix_spawn_file_actions_destroy(&fa);
+	for (n = 0; env[n]; n++)
+		;
+	free(env[n - 1]);
+	free(env);
 	if (rc != 0) {
 		buf_addf(err, "cannot run \"%s\": %s",
 		    needs_shell ? sh_argv[0] : argv[0], strerror(rc));
