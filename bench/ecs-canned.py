@@ -1,14 +1,17 @@
 #!/usr/bin/env python3
 """A fast fake ECS endpoint with generated, fixed replies (stdlib only).
 
-It serves one cluster with N tasks and M services (each with K events)
-on 127.0.0.1, pages List calls like the real service (ListTasks and
+It serves C clusters, each with N tasks and M services (each service
+with K events), on 127.0.0.1, pages List calls like the real service (ListTasks and
 ListClusters by up to 100, ListServices by 10 unless maxResults says
 otherwise), rejects empty or oversized Describe calls, and answers from
 pre-rendered JSON, so a benchmark measures the client rather than the
 server. Signatures are not checked.
 
-    ecs-canned.py --port-file FILE [--tasks N] [--services M] [--events K]
+    ecs-canned.py --port-file FILE [--clusters C] [--tasks N]
+                  [--services M] [--events K]
+
+One cluster is named "bench" (--cluster); several are bench-1, bench-2...
 
 GET /stats returns the number of calls per operation so far.
 """
@@ -29,31 +32,45 @@ DESCRIBE_LIMITS = {"DescribeClusters": ("clusters", 100),
 T0 = 1767225600.0
 
 
+class Cluster:
+    """The pre-rendered objects of one cluster."""
+
+    def __init__(self, fixture, name, offset, args):
+        prefix = f"arn:aws:ecs:{fixture.region}:{fixture.account}"
+        self.name = name
+        self.arn = f"{prefix}:cluster/{name}"
+        self.task_arns = [f"{prefix}:task/{name}/{offset + i:032x}"
+                          for i in range(1, args.tasks + 1)]
+        self.tasks = {arn.rsplit("/", 1)[-1]:
+                      json.dumps(fixture.task(self, arn, offset + i))
+                      for i, arn in enumerate(self.task_arns)}
+        self.service_arns = [f"{prefix}:service/{name}/svc-{i:03d}"
+                             for i in range(1, args.services + 1)]
+        self.services = {arn.rsplit("/", 1)[-1]:
+                         json.dumps(fixture.service(self, arn, i,
+                                                    args.events))
+                         for i, arn in enumerate(self.service_arns)}
+        self.doc = json.dumps({
+            "clusterArn": self.arn, "clusterName": name, "status": "ACTIVE",
+            "runningTasksCount": args.tasks, "pendingTasksCount": 0,
+            "activeServicesCount": args.services,
+            "registeredContainerInstancesCount": 0})
+
+
 class Fixture:
     def __init__(self, args):
         self.region = args.region
         self.account = args.account
-        self.cluster = args.cluster
-        prefix = f"arn:aws:ecs:{self.region}:{self.account}"
-        self.cluster_arn = f"{prefix}:cluster/{self.cluster}"
-        self.td_arn = f"{prefix}:task-definition/bench-app:1"
-        self.task_arns = [f"{prefix}:task/{self.cluster}/{i:032x}"
-                          for i in range(1, args.tasks + 1)]
-        self.tasks = {arn.rsplit("/", 1)[-1]: json.dumps(self.task(arn, i))
-                      for i, arn in enumerate(self.task_arns)}
-        self.service_arns = [f"{prefix}:service/{self.cluster}/svc-{i:03d}"
-                             for i in range(1, args.services + 1)]
-        self.services = {arn.rsplit("/", 1)[-1]:
-                         json.dumps(self.service(arn, i, args.events))
-                         for i, arn in enumerate(self.service_arns)}
-        self.cluster_doc = json.dumps({
-            "clusterArn": self.cluster_arn, "clusterName": self.cluster,
-            "status": "ACTIVE", "runningTasksCount": args.tasks,
-            "pendingTasksCount": 0,
-            "activeServicesCount": args.services,
-            "registeredContainerInstancesCount": 0})
+        self.td_arn = (f"arn:aws:ecs:{self.region}:{self.account}:"
+                       f"task-definition/bench-app:1")
+        names = [args.cluster] if args.clusters == 1 else [
+            f"{args.cluster}-{k}" for k in range(1, args.clusters + 1)]
+        self.clusters = {}
+        for k, name in enumerate(names):
+            self.clusters[name] = Cluster(self, name, k * args.tasks, args)
+        self.cluster_arns = [c.arn for c in self.clusters.values()]
 
-    def task(self, arn, i):
+    def task(self, cluster, arn, i):
         task_id = arn.rsplit("/", 1)[-1]
         ip = f"10.{(i >> 16) & 255}.{(i >> 8) & 255}.{i & 255}"
         containers = []
@@ -61,7 +78,7 @@ class Fixture:
                                                     "busybox:1.36")):
             containers.append({
                 "containerArn": f"arn:aws:ecs:{self.region}:"
-                                f"{self.account}:container/{self.cluster}/"
+                                f"{self.account}:container/{cluster.name}/"
                                 f"{task_id}/{name}-{i:08d}",
                 "taskArn": arn, "name": name,
                 "image": f"public.ecr.aws/docker/library/{image}",
@@ -81,7 +98,7 @@ class Fixture:
                              "details": [{"name": "privateIPv4Address",
                                           "value": ip}]}],
             "availabilityZone": f"{self.region}a",
-            "clusterArn": self.cluster_arn, "containers": containers,
+            "clusterArn": cluster.arn, "containers": containers,
             "cpu": "256", "memory": "512", "createdAt": T0 + i,
             "startedAt": T0 + i + 5, "desiredStatus": "RUNNING",
             "lastStatus": "RUNNING", "enableExecuteCommand": True,
@@ -90,7 +107,7 @@ class Fixture:
             "taskArn": arn, "taskDefinitionArn": self.td_arn,
             "version": 3, "tags": []}
 
-    def service(self, arn, i, events):
+    def service(self, cluster, arn, i, events):
         name = arn.rsplit("/", 1)[-1]
         # Newest first, as the service sends them.
         event_docs = [{"id": f"{i:04d}-{k:04d}",
@@ -100,7 +117,7 @@ class Fixture:
                       for k in range(events)]
         return {
             "serviceArn": arn, "serviceName": name,
-            "clusterArn": self.cluster_arn, "status": "ACTIVE",
+            "clusterArn": cluster.arn, "status": "ACTIVE",
             "desiredCount": 2, "runningCount": 2, "pendingCount": 0,
             "launchType": "FARGATE", "taskDefinition": self.td_arn,
             "deployments": [{"id": f"ecs-svc/{1000 + i}",
@@ -165,12 +182,12 @@ class Handler(BaseHTTPRequestHandler):
             return
         handler(params)
 
-    def check_cluster(self, params):
-        cluster = params.get("cluster") or "default"
-        if cluster.rsplit("/", 1)[-1] != self.fixture.cluster:
+    def find_cluster(self, params):
+        name = (params.get("cluster") or "default").rsplit("/", 1)[-1]
+        cluster = self.fixture.clusters.get(name)
+        if cluster is None:
             self.error("ClusterNotFoundException", "Cluster not found.")
-            return False
-        return True
+        return cluster
 
     def page(self, operation, params, key, items):
         size = params.get("maxResults") or LIST_DEFAULTS[operation]
@@ -182,19 +199,21 @@ class Handler(BaseHTTPRequestHandler):
 
     def op_ListClusters(self, params):
         self.page("ListClusters", params, "clusterArns",
-                  [self.fixture.cluster_arn])
+                  self.fixture.cluster_arns)
 
     def op_ListTasks(self, params):
-        if self.check_cluster(params):
-            items = self.fixture.task_arns
+        cluster = self.find_cluster(params)
+        if cluster:
+            items = cluster.task_arns
             if params.get("desiredStatus") == "STOPPED":
                 items = []
             self.page("ListTasks", params, "taskArns", items)
 
     def op_ListServices(self, params):
-        if self.check_cluster(params):
+        cluster = self.find_cluster(params)
+        if cluster:
             self.page("ListServices", params, "serviceArns",
-                      self.fixture.service_arns)
+                      cluster.service_arns)
 
     def describe(self, operation, params, table, key):
         member, limit = DESCRIBE_LIMITS[operation]
@@ -214,24 +233,26 @@ class Handler(BaseHTTPRequestHandler):
             key, ",".join(found), json.dumps(failures)))
 
     def op_DescribeClusters(self, params):
-        table = {self.fixture.cluster: self.fixture.cluster_doc}
+        table = {c.name: c.doc for c in self.fixture.clusters.values()}
         self.describe("DescribeClusters", params, table, "clusters")
 
     def op_DescribeTasks(self, params):
-        if self.check_cluster(params):
-            self.describe("DescribeTasks", params, self.fixture.tasks,
-                          "tasks")
+        cluster = self.find_cluster(params)
+        if cluster:
+            self.describe("DescribeTasks", params, cluster.tasks, "tasks")
 
     def op_DescribeServices(self, params):
-        if self.check_cluster(params):
-            self.describe("DescribeServices", params,
-                          self.fixture.services, "services")
+        cluster = self.find_cluster(params)
+        if cluster:
+            self.describe("DescribeServices", params, cluster.services,
+                          "services")
 
 
 def main(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--port-file", required=True)
     parser.add_argument("--cluster", default="bench")
+    parser.add_argument("--clusters", type=int, default=1)
     parser.add_argument("--tasks", type=int, default=0)
     parser.add_argument("--services", type=int, default=0)
     parser.add_argument("--events", type=int, default=0)

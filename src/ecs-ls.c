@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "aws.h"
@@ -30,10 +31,10 @@ static const char usage[] =
     "  events              service events, newest first\n"
     "  deployments         deployments of the services, with rollout state\n"
     "\n"
-    "Scope comes from the options and from records read on stdin (when it\n"
-    "is not a terminal): clusters scope services, tasks and instances;\n"
-    "services scope tasks, events and deployments; tasks scope containers\n"
-    "and task definitions. Without any scope, every cluster is listed.\n"
+    "Scope comes from the options and from records read on stdin (a pipe\n"
+    "or a file): clusters scope services, tasks and instances; services\n"
+    "scope tasks, events and deployments; tasks scope containers and task\n"
+    "definitions. Without options and input, every cluster is listed.\n"
     "\n"
     "Options:\n"
     "  -c, --cluster NAME  this cluster (name or ARN; repeatable)\n"
@@ -454,15 +455,29 @@ add_record_target(struct ls *ls, jv rec, long line)
 	input_error(ls, line, what, name);
 }
 
+/* Records come from a pipe, a socket or a file. A terminal or /dev/null
+ * is no input, so the scope is the whole account; an empty pipe (a
+ * picker that chose nothing) is an empty scope. */
+static int
+stdin_is_input(void)
+{
+	struct stat st;
+
+	if (fstat(STDIN_FILENO, &st) < 0)
+		return 0;
+	return S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) ||
+	       S_ISREG(st.st_mode);
+}
+
 static void
 read_stdin(struct ls *ls)
 {
 	struct ndjson_reader r;
 	jv rec;
 
+	ls->scoped = 1;
 	ndjson_reader_init(&r, STDIN_FILENO, "stdin");
 	while (ndjson_next(&r, &rec, NULL) == 1) {
-		ls->scoped = 1;
 		if (record_kind(rec) == KIND_CLUSTER)
 			ls->cluster_scoped = 1;
 		add_record_target(ls, rec, r.line_no);
@@ -471,8 +486,6 @@ read_stdin(struct ls *ls)
 	if (ls->mismatches > 1)
 		error("stdin: %ld more records could not scope %s",
 		    ls->mismatches - 1, kinds[ls->kind].name);
-	if (r.errors)
-		ls->scoped = 1;
 	ls->input_errors += r.errors;
 	ndjson_reader_free(&r);
 }
@@ -1081,6 +1094,9 @@ same_batch(const struct target *a, const struct target *b)
 {
 	if (a->type != b->type || strcmp(a->region, b->region) != 0)
 		return 0;
+	/* Clusters are the items of a DescribeClusters batch. */
+	if (a->type == T_CLUSTER)
+		return 1;
 	if (!a->cluster || !b->cluster)
 		return a->cluster == b->cluster;
 	return strcmp(arn_short(a->cluster), arn_short(b->cluster)) == 0;
@@ -1469,7 +1485,7 @@ main(int argc, char **argv)
 	ls.scoped = ls.n_clusters > 0 || ls.n_services > 0 ||
 		    (ls.family && ls.kind == LS_TASKDEFS && !ls.all_revisions);
 	add_flag_targets(&ls);
-	if (!isatty(STDIN_FILENO))
+	if (stdin_is_input())
 		read_stdin(&ls);
 	add_search_targets(&ls);
 	if (ls.scoped)

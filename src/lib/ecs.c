@@ -247,24 +247,33 @@ in_request_order(jv names, jv items, const char *arn_key)
 		    ? jv_array_length(jv_copy(items))
 		    : 0;
 	char *used = xcalloc((size_t)m + 1, 1);
-	jv out = jv_array();
+	jv index = jv_object(), out = jv_array();
 	int i, j;
 
+	/* Names and ARNs meet on their last part: a name, a task id. */
+	for (j = 0; j < m; j++) {
+		jv item = jv_array_get(jv_copy(items), j);
+		const char *arn = json_str(item, arn_key);
+
+		if (arn)
+			index = jv_object_set(index, jv_string(arn_short(arn)),
+			    jv_number(j));
+		jv_free(item);
+	}
 	for (i = 0; i < n; i++) {
 		jv name = jv_array_get(jv_copy(names), i);
-		const char *want = arn_short(jv_string_value(name));
+		jv at = jv_object_get(jv_copy(index),
+		    jv_string(arn_short(jv_string_value(name))));
 
-		for (j = 0; j < m; j++) {
-			jv item = jv_array_get(jv_copy(items), j);
-			const char *arn = json_str(item, arn_key);
-
-			if (!used[j] && arn && strcmp(arn_short(arn), want) == 0) {
+		if (jv_get_kind(at) == JV_KIND_NUMBER) {
+			j = (int)jv_number_value(at);
+			if (!used[j]) {
 				used[j] = 1;
-				out = jv_array_append(out, item);
-				break;
+				out = jv_array_append(out,
+				    jv_array_get(jv_copy(items), j));
 			}
-			jv_free(item);
 		}
+		jv_free(at);
 		jv_free(name);
 	}
 	for (j = 0; j < m; j++)
@@ -272,6 +281,7 @@ in_request_order(jv names, jv items, const char *arn_key)
 			out = jv_array_append(out, jv_array_get(jv_copy(items),
 						       j));
 	free(used);
+	jv_free(index);
 	jv_free(names);
 	jv_free(items);
 	return out;
@@ -436,6 +446,9 @@ advance(struct ecs_job *job)
 		submit_batch(job);
 	queued = jv_array_length(jv_copy(job->queue));
 	if (queued > 0 && job->pending == 0) {
+		aws_debug(run->ctx, "%s: %d names wait until earlier output "
+				    "is written (%zu items held)",
+		    job->describe->operation, queued, run->held);
 		job->parked = 1;
 		job->next_parked = run->parked;
 		run->parked = job;

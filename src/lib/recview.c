@@ -445,7 +445,7 @@ static const struct column service_cols[] = {
 };
 
 static const struct column task_cols[] = {
-    SHORT("ID", 0, "taskArn"),
+    SHORT("ID", C_SHRINK, "taskArn"),
     FN("SERVICE/GROUP", C_SHRINK, cell_task_group),
     STR("STATUS", C_STATUS, "lastStatus"),
     STR("HEALTH", C_STATUS, "healthStatus"),
@@ -460,7 +460,7 @@ static const struct column task_cols[] = {
 
 static const struct column container_cols[] = {
     STR("NAME", C_SHRINK, "name"),
-    SHORT("TASK", 0, "taskArn"),
+    SHORT("TASK", C_SHRINK, "taskArn"),
     STR("STATUS", C_STATUS, "lastStatus"),
     FN("EXEC AGENT", C_STATUS, cell_exec_agent),
     STR("HEALTH", C_STATUS, "healthStatus"),
@@ -484,7 +484,7 @@ static const struct column taskdef_cols[] = {
 };
 
 static const struct column instance_cols[] = {
-    SHORT("ID", 0, "containerInstanceArn"),
+    SHORT("ID", C_SHRINK, "containerInstanceArn"),
     STR("EC2 INSTANCE", 0, "ec2InstanceId"),
     STR("STATUS", C_STATUS, "status"),
     FN("AGENT", 0, cell_agent_connected),
