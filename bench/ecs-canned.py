@@ -2,11 +2,11 @@
 """A fast fake ECS endpoint with generated, fixed replies (stdlib only).
 
 It serves C clusters, each with N tasks and M services (each service
-with K events), on 127.0.0.1, pages List calls like the real service (ListTasks and
-ListClusters by up to 100, ListServices by 10 unless maxResults says
-otherwise), rejects empty or oversized Describe calls, and answers from
-pre-rendered JSON, so a benchmark measures the client rather than the
-server. Signatures are not checked.
+with K events), on 127.0.0.1. It pages List calls like the real service
+(ListTasks and ListClusters by up to 100, ListServices by 10 unless
+maxResults sets another size), rejects empty or oversized Describe calls,
+and answers from pre-rendered JSON, so a benchmark measures the client
+rather than the server. Signatures are not checked.
 
     ecs-canned.py --port-file FILE [--clusters C] [--tasks N]
                   [--services M] [--events K]

@@ -21,7 +21,10 @@ CLUSTERS=100
 # ecs-ls reads records from a pipe on stdin; give it none.
 exec </dev/null
 need_debian_awscli || exit 1
-[ -x "$REPO/bin/ecs-ls" ] || { echo "bench: run make first" >&2; exit 1; }
+if [ ! -x "$REPO/bin/ecs-ls" ]; then
+	echo "bench: bin/ecs-ls is missing; run make first" >&2
+	exit 1
+fi
 rm -rf "$WORK"
 mkdir -p "$WORK"
 : >"$BENCH_ROWS"
@@ -83,7 +86,10 @@ start_canned()
 		[ -s "$port_file" ] && break
 		sleep 0.05
 	done
-	[ -s "$port_file" ] || { echo "bench: ecs-canned.py failed" >&2; exit 1; }
+	if [ ! -s "$port_file" ]; then
+		echo "bench: bench/ecs-canned.py did not start" >&2
+		exit 1
+	fi
 	CANNED=http://127.0.0.1:$(cat "$port_file")
 }
 

@@ -94,7 +94,7 @@ static const struct {
     [LS_DEPLOYMENTS] = {"deployments", KIND_DEPLOYMENT},
 };
 
-/* What a flag or an input record asks for. */
+/* A scope item named by a flag or an input record. */
 enum target_type {
 	T_CLUSTER,
 	T_SERVICE,
@@ -323,7 +323,11 @@ record_cluster(jv rec, const char *arn)
 {
 	const char *c = json_str(rec, "clusterArn");
 
-	return c ? xstrdup(c) : arn ? arn_cluster_name(arn) : NULL;
+	if (c)
+		return xstrdup(c);
+	if (arn)
+		return arn_cluster_name(arn);
+	return NULL;
 }
 
 static void
@@ -456,7 +460,7 @@ add_record_target(struct ls *ls, jv rec, long line)
 }
 
 /* Records come from a pipe, a socket or a file. A terminal or /dev/null
- * is no input, so the scope is the whole account; an empty pipe (a
+ * is no input, so the scope is the whole account. An empty pipe (from a
  * picker that chose nothing) is an empty scope. */
 static int
 stdin_is_input(void)
@@ -623,7 +627,9 @@ on_tasks(struct ecs_job *job, struct ordered_node *group, jv tasks)
 }
 
 /* Lists and describes tasks of a cluster, filtered by key = value
- * (serviceName, containerInstance) when key is set. */
+ * (serviceName, containerInstance) when key is set.
+ * NOTE: whether ECS accepts --family together with serviceName or
+ * containerInstance is not verified; an error it returns is reported. */
 static void
 start_tasks(struct ls *ls, const char *region, const char *cluster,
     const char *key, const char *value, struct ordered_node *group)
@@ -672,8 +678,9 @@ newer_first(const void *a, const void *b)
 	return x->index - y->index;
 }
 
-/* The events of a service sorted newest first (stable: the service
- * already sends them so; this keeps a reply in another order honest). */
+/* Sorts the events of a service newest first, keeping the reply's order
+ * for equal times. ECS already sends them so, but a reply in another
+ * order must not reach the output. */
 static jv
 newest_first(jv items)
 {

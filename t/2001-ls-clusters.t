@@ -73,4 +73,11 @@ like "$(head -1 <<<"$table")" 'REGION$' "a REGION column across regions"
 like "$(tail -1 <<<"$table")" 'west-002 .* eu-west-1$' \
 	"rows show their region"
 
+AWS_REGION=eu-west-1 seed tasks west-001 2 >/dev/null
+seed tasks east 1 >/dev/null
+out=$(ecs-ls tasks -r eu-west-1,us-east-1 </dev/null)
+is "$(jq -r '.taskArn | split(":")[3] + " " + (split("/")[1])' <<<"$out" |
+	uniq -c | awk '{ print $2 ":" $3 ":" $1 }' | paste -sd ' ')" \
+	"eu-west-1:west-001:2 us-east-1:east:1" "tasks of two regions at once"
+
 done_testing

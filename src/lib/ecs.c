@@ -237,8 +237,8 @@ handle_failures(struct ecs_job *job, const char *operation, jv failures)
 	jv_free(failures);
 }
 
-/* Puts the described objects in the order they were asked for (a reply
- * may come in any order); an object that matches no name goes last. */
+/* Puts the described objects in the order of the request, because a
+ * reply may come in any order. An object that matches no name goes last. */
 static jv
 in_request_order(jv names, jv items, const char *arn_key)
 {

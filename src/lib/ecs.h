@@ -5,10 +5,10 @@
  * run's ordered output, so records come out in input order, then API
  * order, however the requests finish.
  *
- * Memory stays flat however long a listing is: a job lists one page ahead
- * of its describes, keeps at most max_pending batches in flight, and a job
- * whose output would only wait behind another job's holds back while the
- * run already holds `cap` undelivered items.
+ * Memory stays flat however long a listing is. A job lists one page ahead
+ * of its describes and keeps at most max_pending batches in flight. A job
+ * whose output would wait behind another job's output starts nothing new
+ * while the run already has `cap` items that are not written yet.
  *
  * The run borrows the aws_ctx. Jobs free themselves when done. jv values
  * passed in are consumed, jv values passed to callbacks belong to them. */
@@ -74,7 +74,7 @@ struct ecs_run {
 	int sweeping, sweep_again;
 };
 
-/* What a job does. Unused jv members must be jv_null(). */
+/* The work of one job. Unused jv members must be jv_null(). */
 struct ecs_job_spec {
 	const char *region;
 	const struct ecs_list_op *list;	/* NULL: describe names only */

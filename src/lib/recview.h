@@ -4,7 +4,7 @@
  *
  * A recview collects rows (it copies what it needs; records are borrowed)
  * so the table can be fitted to the terminal and can leave out columns
- * that say nothing: CLUSTER when every row is in one cluster, REGION when
+ * without information: CLUSTER when every row is in one cluster, REGION when
  * every row is in one region, sparse columns (stop reasons, exit codes)
  * when every cell is empty. Cells are sanitized when drawn. */
 #ifndef ECS_RECVIEW_H
