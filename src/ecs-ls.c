@@ -283,12 +283,14 @@ add_flag_targets(struct ls *ls)
 			    ls->family);
 }
 
-/* Adds the -s lookups in every cluster once the input is read: only the
- * names that no cluster of a flag or a record went with. */
+/* Adds the -s lookups in every cluster once the input is read, because
+ * a cluster record on stdin gives the names a cluster instead. They go
+ * right after the other flag targets, at index at. */
 static void
-add_search_targets(struct ls *ls)
+add_search_targets(struct ls *ls, size_t at)
 {
-	size_t i;
+	size_t i, before = ls->n_targets, added;
+	struct target *moved;
 
 	if (ls->cluster_scoped)
 		return;
@@ -299,6 +301,13 @@ add_search_targets(struct ls *ls)
 		return;
 	for (i = 0; i < ls->n_regions; i++)
 		add_target(ls, T_SEARCH, ls->regions[i], NULL, NULL);
+	added = ls->n_targets - before;
+	moved = xcalloc(added, sizeof(*moved));
+	memcpy(moved, ls->targets + before, added * sizeof(*moved));
+	memmove(ls->targets + at + added, ls->targets + at,
+	    (before - at) * sizeof(*moved));
+	memcpy(ls->targets + at, moved, added * sizeof(*moved));
+	free(moved);
 }
 
 /* Reports the first record that cannot scope the kind; the others are
@@ -1466,6 +1475,7 @@ main(int argc, char **argv)
 	struct aws_options ao;
 	struct ls ls;
 	long max_concurrency = 8;
+	size_t flag_targets;
 	int failed;
 
 	cli_setup(argc, argv);
@@ -1492,9 +1502,10 @@ main(int argc, char **argv)
 	ls.scoped = ls.n_clusters > 0 || ls.n_services > 0 ||
 		    (ls.family && ls.kind == LS_TASKDEFS && !ls.all_revisions);
 	add_flag_targets(&ls);
+	flag_targets = ls.n_targets;
 	if (stdin_is_input())
 		read_stdin(&ls);
-	add_search_targets(&ls);
+	add_search_targets(&ls, flag_targets);
 	if (ls.scoped)
 		start_targets(&ls);
 	else

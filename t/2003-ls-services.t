@@ -45,6 +45,12 @@ is "$(ops ListClusters)" 1 "clusters are listed to look it up"
 out=$(ecs-ls tasks -s svc-02 </dev/null)
 is "$(jq -r '.clusterArn | sub(".*/"; "")' <<<"$out")" other \
 	"tasks of a service looked up in every cluster"
+out=$(ecs-ls tasks -s svc-02 <<<"$(ecs-ls services -c s23 -s svc-01 \
+	</dev/null)")
+is "$(jq -r '(.clusterArn | sub(".*/"; "")) + ":" + .group' <<<"$out" |
+	uniq | paste -sd ' ')" \
+	"other:service:svc-02 s23:service:svc-01" \
+	"a lookup in every cluster comes before the records on stdin"
 err=$(ecs-ls services -s no-such-svc </dev/null 2>&1 >/dev/null)
 is $? 1 "a service found nowhere exits 1"
 like "$err" 'service "no-such-svc" not found in any cluster of us-east-1' \

@@ -46,6 +46,7 @@ struct ecs_job {
 	int list_done;
 	int pending;		/* describe batches in flight */
 	int parked;
+	int waited;		/* parked at least once (logged once) */
 	struct ecs_job *next_parked;
 };
 
@@ -446,9 +447,11 @@ advance(struct ecs_job *job)
 		submit_batch(job);
 	queued = jv_array_length(jv_copy(job->queue));
 	if (queued > 0 && job->pending == 0) {
-		aws_debug(run->ctx, "%s: %d names wait until earlier output "
-				    "is written (%zu items held)",
-		    job->describe->operation, queued, run->held);
+		if (!job->waited)
+			aws_debug(run->ctx, "%s: %d names wait until earlier "
+					    "output is written (%zu items held)",
+			    job->describe->operation, queued, run->held);
+		job->waited = 1;
 		job->parked = 1;
 		job->next_parked = run->parked;
 		run->parked = job;
