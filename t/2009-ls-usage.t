@@ -56,6 +56,27 @@ usage_error "empty region list" "--region needs at least one region" \
 usage_error "unknown option" "unrecognized option|invalid option" \
 	tasks --nope
 
+# Requests that fail before they are sent (no credentials) end the
+# listing cleanly.
+nocreds()
+{
+	env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY ecs-ls "$@"
+}
+err=$(nocreds clusters -c a -c b </dev/null 2>&1)
+is $? 1 "no credentials: exit 1"
+like "$err" "^ecs-ls: DescribeClusters: no AWS credentials found" \
+	"no credentials: the error names the operation"
+err=$(printf '%s\n' '{"taskArn":"arn:aws:ecs:us-east-1:1:task/c/x"}' \
+	'{"taskArn":"arn:aws:ecs:us-east-1:1:task/d/y"}' |
+	nocreds containers 2>&1)
+is $? 1 "no credentials, tasks on stdin: exit 1"
+is "$(grep -c 'DescribeTasks: no AWS credentials' <<<"$err")" 2 \
+	"one error per cluster"
+for kind in clusters tasks taskdefs events; do
+	nocreds "$kind" </dev/null >/dev/null 2>&1
+	is $? 1 "no credentials, $kind: exit 1"
+done
+
 help=$(ecs-ls --help)
 is $? 0 "--help exits 0"
 for kind in clusters services tasks containers taskdefs instances events \

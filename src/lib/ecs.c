@@ -47,6 +47,7 @@ struct ecs_job {
 	int pending;		/* describe batches in flight */
 	int parked;
 	int waited;		/* parked at least once (logged once) */
+	int advancing, again;	/* in advance; another pass was asked for */
 	struct ecs_job *next_parked;
 };
 
@@ -432,16 +433,13 @@ can_describe(struct ecs_job *job)
 	return run->held < run->cap || ordered_at_front(&run->out, job->group);
 }
 
-/* Starts what the job may start now, parks it when it has to wait for
- * the front, and finishes it when nothing is left. */
-static void
-advance(struct ecs_job *job)
+/* One pass of advance. Returns 1 when the job has nothing left to do. */
+static int
+advance_once(struct ecs_job *job)
 {
 	struct ecs_run *run = job->run;
 	int queued;
 
-	if (job->parked)
-		return;
 	while (job->describe && jv_array_length(jv_copy(job->queue)) > 0 &&
 	       can_describe(job))
 		submit_batch(job);
@@ -455,17 +453,41 @@ advance(struct ecs_job *job)
 		job->parked = 1;
 		job->next_parked = run->parked;
 		run->parked = job;
-		return;
+		return 0;
 	}
 	/* One page ahead of the describes, never more. */
 	if (job->list && !job->list_done && !job->listing && queued == 0) {
 		submit_page(job);
+		return 0;
+	}
+	return (!job->list || job->list_done) && !job->listing &&
+	       queued == 0 && job->pending == 0;
+}
+
+/* Starts what the job may start now, parks it when it has to wait for
+ * the front, and finishes it when nothing is left. A request can fail
+ * before aws_submit returns (no credentials, say), so its callback calls
+ * this from inside a pass; such a call only asks for another pass, and
+ * only the outermost call frees the job. */
+static void
+advance(struct ecs_job *job)
+{
+	struct ordered_node *group = job->group;
+	struct ecs_run *run = job->run;
+	int done = 0;
+
+	if (job->advancing) {
+		job->again = 1;
 		return;
 	}
-	if ((!job->list || job->list_done) && !job->listing && queued == 0 &&
-	    job->pending == 0) {
-		struct ordered_node *group = job->group;
-
+	job->advancing = 1;
+	do {
+		job->again = 0;
+		if (!job->parked)
+			done = advance_once(job);
+	} while (job->again && !done);
+	job->advancing = 0;
+	if (done) {
 		job_free(job);
 		ecs_close(run, group);
 	}
