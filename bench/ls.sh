@@ -166,7 +166,8 @@ for n in 100 1000 10000; do
 		bash -c 'awscli_tasks "$1" bench' _ "$CANNED" || exit 1
 done
 
-# verdict ROW_A ROW_B FIELD MIN: "met" when A/B of FIELD is at least MIN.
+# ratio ROW_A ROW_B FIELD: FIELD of row A divided by FIELD of row B
+# (field 2 is the wall time, 4 the peak RSS).
 ratio()
 {
 	awk -F'\t' -v a="$1" -v b="$2" -v f="$3" '
@@ -174,6 +175,7 @@ ratio()
 		END { printf "%.1f", (y > 0 ? x / y : 0) }' "$BENCH_ROWS"
 }
 
+# verdict RATIO MIN: "met" when RATIO is at least MIN.
 verdict()
 {
 	awk -v r="$1" -v min="$2" 'BEGIN { print (r >= min ? "met" : "MISSED") }'

@@ -80,7 +80,8 @@ ecs_run_init(struct ecs_run *run, struct aws_ctx *ctx, int max_pending,
 	run->emit = emit;
 	run->emit_data = data;
 	run->max_pending = max_pending > 0 ? max_pending : 1;
-	/* About ten full DescribeTasks replies: a few megabytes. */
+	/* Ten full DescribeTasks replies. A task with two containers is about
+	 * 2 KB of JSON, so this holds a few megabytes once parsed. */
 	run->cap = 1000;
 	ordered_init(&run->out, run_emit, run);
 }
@@ -467,7 +468,7 @@ advance_once(struct ecs_job *job)
 /* Starts what the job may start now, parks it when it has to wait for
  * the front, and finishes it when nothing is left. A request can fail
  * before aws_submit returns (no credentials, say), so its callback calls
- * this from inside a pass; such a call only asks for another pass, and
+ * this from inside a pass. Such a call only requests another pass, and
  * only the outermost call frees the job. */
 static void
 advance(struct ecs_job *job)
