@@ -22,19 +22,15 @@ import hashlib
 import json
 import logging
 import os
-import select
-import shlex
 import shutil
-import signal
 import struct
 import tempfile
-import termios
-import fcntl
 import threading
 import time
 
 from . import agentmsg as am
 from . import handshake as hs
+from . import terminal
 
 log = logging.getLogger("local-aws")
 
@@ -46,12 +42,10 @@ MAX_RTO = 1.0
 TICK = 0.1
 # A reordered message waits this long for a successor before it is sent.
 REORDER_WAIT = 0.5
-# An unfinished UTF-8 sequence at the end of a read waits this long for
-# its remaining bytes before it is sent as it is.
-UTF8_WAIT = 0.1
-# Keystrokes waiting for the pty beyond this many bytes are rejected
-# (no ack), so the client resends them later.
-INPUT_CAPACITY = 64 * 1024
+# While the pty takes no more keystrokes, a client message waits this many
+# seconds (as the agent blocks); then it stays unacknowledged, and the
+# client resends it later.
+INPUT_WAIT = 1.0
 
 IDLE_TIMEOUT_OUTPUT = ("Your session timed out due to inactivity and has "
                        "been terminated.")
@@ -103,12 +97,9 @@ class Agent:
         self.input_faults = {}
         self.acked_faults = {}
 
-        self.pid = None
-        self.master = None
+        self.terminal = None
         self.process_started = None
         self.first_output_sent = False
-        self.input_queue = collections.deque()
-        self.input_bytes = 0
         self.input_ready = threading.Condition(self.lock)
         self.paused_until = None
         self.closing = False
@@ -185,47 +176,32 @@ class Agent:
             "unsupported"), name="agent-port").start()
 
     def _start_process(self):
-        command = self.session.command
-        try:
-            argv = shlex.split(command)
-        except ValueError as err:
-            argv = None
-            problem = f"invalid command {command!r}: {err}"
-        else:
-            problem = None if argv else "empty command"
         env = dict(os.environ)
         env["TERM"] = "xterm-256color"
-        path = shutil.which(argv[0], path=env.get("PATH")) if argv else None
-        if argv and path is None:
-            # NOTE: the real agent's wording for a missing executable is
-            # not known; this is Go's exec error text.
-            problem = (f'exec: "{argv[0]}": executable file not found in '
-                       "$PATH")
-        if problem:
-            self.session.event("command-failed", detail=problem)
+        try:
+            argv, path = terminal.resolve(self.session.command, env)
+        except ValueError as err:
+            self.session.event("command-failed", detail=str(err))
             threading.Thread(target=self.terminate, daemon=True,
-                             args=(problem, "command-failed")).start()
+                             args=(str(err), "command-failed")).start()
             return
-
         self.scratch = tempfile.mkdtemp(prefix=f"{self.session.id}.",
                                         dir=self.state.scratch_root)
         env["PWD"] = self.scratch
-        pid, master = os.forkpty()
-        if pid == 0:
-            try:
-                os.chdir(self.scratch)
-                os.execve(path, argv, env)
-            except BaseException as err:
-                os.write(2, f"exec {path}: {err}\r\n".encode())
-            os._exit(127)
-        self.pid = pid
-        self.master = master
+        self.terminal = terminal.Terminal(argv, path, self.scratch, env,
+                                          self._emit, self._on_exit,
+                                          self._on_drained)
+        self.terminal.start()
         self.process_started = time.monotonic()
-        self.session.process_started(pid, argv, self.scratch)
-        threading.Thread(target=self._read_terminal, daemon=True,
-                         name=f"agent-pty-{self.session.id}").start()
-        threading.Thread(target=self._write_terminal, daemon=True,
-                         name=f"agent-stdin-{self.session.id}").start()
+        self.session.process_started(self.terminal.pid, argv, self.scratch)
+
+    def _on_exit(self):
+        self.session.process_exited(self.terminal.exit_status)
+        self.finish()
+
+    def _on_drained(self):
+        with self.lock:
+            self.input_ready.notify_all()
 
     def _warming_up(self):
         if self.process_started is None:
@@ -246,8 +222,6 @@ class Agent:
             entry = Outgoing(message, am.encode(message))
             self.outgoing[sequence] = entry
             self.session.count("messagesSent")
-            if payload_type == am.PT_OUTPUT:
-                self.session.count("bytesOut", len(payload))
             if self._connected():
                 self._send_new(entry)
             else:
@@ -364,7 +338,7 @@ class Agent:
             message = am.Message(am.AGENT_SESSION_STATE, payload,
                                  flags=am.FLAG_SYN | am.FLAG_FIN)
         record["messageId"] = message.message_id
-        record["acked"] = False
+        record["injectedAcked"] = False
         self.ignored_ids[message.message_id] = record
         self.conn.send(am.encode(message))
 
@@ -384,7 +358,10 @@ class Agent:
             conn.close(rule["code"], rule["reason"])
         self.conn = None
         if not rule["resume"]:
-            threading.Thread(target=self.terminate, daemon=True,
+            # Recorded now, so the session is over before the client can
+            # ask; the process ends in the background.
+            self._end(None, "closed-without-resume")
+            threading.Thread(target=self._close, daemon=True,
                              args=(None, "closed-without-resume")).start()
 
     # Receiving.
@@ -462,7 +439,7 @@ class Agent:
         session.count("acksReceived")
         ignored = self.ignored_ids.get(message_id)
         if ignored is not None:
-            ignored["acked"] = True
+            ignored["injectedAcked"] = True
             session.violation("acked-ignorable",
                               f"the client acknowledged message {message_id}"
                               f" of type {ignored['action']}, which it must "
@@ -612,10 +589,9 @@ class Agent:
                                    f"Size payload {message.payload[:100]!r}")
             return True
         self.session.size_applied(cols, rows)
-        if self.master is not None:
+        if self.terminal is not None:
             try:
-                fcntl.ioctl(self.master, termios.TIOCSWINSZ,
-                            struct.pack("HHHH", rows, cols, 0, 0))
+                self.terminal.resize(cols, rows)
             except OSError as err:
                 log.info("session %s: TIOCSWINSZ failed: %s",
                          self.session.id, err)
@@ -631,12 +607,17 @@ class Agent:
             except ValueError as err:
                 self.session.violation("decrypt", str(err))
                 return True
-        if self.input_bytes + len(data) > INPUT_CAPACITY and self.input_bytes:
-            return False
-        self.input_queue.append(data)
-        self.input_bytes += len(data)
+        # Like the agent, which blocks while the pty takes no input, but
+        # only for a while.
+        deadline = time.monotonic() + INPUT_WAIT
+        while (not self.terminal.room(len(data))
+               and not self.stopped.is_set()):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            self.input_ready.wait(remaining)
+        self.terminal.write(data)
         self.session.count("bytesIn", len(data))
-        self.input_ready.notify_all()
         return True
 
     def _on_flag(self, message):
@@ -652,77 +633,7 @@ class Agent:
                              args=("", "terminate-flag")).start()
         return True
 
-    # The terminal.
-
-    def _write_terminal(self):
-        while True:
-            with self.lock:
-                while not self.input_queue and not self.stopped.is_set():
-                    self.input_ready.wait(0.5)
-                if self.stopped.is_set():
-                    return
-                data = self.input_queue.popleft()
-            view = memoryview(data)
-            while view:
-                try:
-                    written = os.write(self.master, view)
-                except InterruptedError:
-                    continue
-                except OSError:
-                    written = len(view)
-                view = view[written:]
-            with self.lock:
-                self.input_bytes -= len(data)
-
-    def _read_terminal(self):
-        pending = b""
-        waited_since = None
-        eof = False
-        while not eof:
-            ready, _, _ = select.select([self.master], [], [], UTF8_WAIT)
-            data = b""
-            if ready:
-                try:
-                    data = os.read(self.master, 65536)
-                except OSError:
-                    data = b""
-                eof = not data
-            if data:
-                pending += data
-                tail = am.incomplete_tail(pending)
-                cut = len(pending) - tail
-                self._emit(pending[:cut])
-                pending = pending[cut:]
-                waited_since = time.monotonic() if pending else None
-            elif pending and (eof or time.monotonic() - waited_since
-                              >= UTF8_WAIT):
-                self._emit(pending)
-                pending = b""
-            if not data and self._child_exited():
-                break
-            if self.stopped.is_set():
-                return
-        if pending:
-            self._emit(pending)
-        self._reap(block=True)
-        self.finish()
-
-    def _child_exited(self):
-        return self._reap(block=False)
-
-    def _reap(self, block):
-        if self.pid is None:
-            return True
-        if self.session.exit_status is not None:
-            return True
-        try:
-            pid, status = os.waitpid(self.pid, 0 if block else os.WNOHANG)
-        except ChildProcessError:
-            return True
-        if pid == 0:
-            return False
-        self.session.process_exited(os.waitstatus_to_exitcode(status))
-        return True
+    # Terminal output.
 
     def _emit(self, data):
         """Cut terminal output into messages and send them, paced."""
@@ -738,6 +649,7 @@ class Agent:
             if self.cipher is not None:
                 payload = self.cipher.encrypt_to_client(chunk)
             self.send_stream(am.PT_OUTPUT, payload)
+            self.session.count("bytesOut", len(chunk))
             self.first_output_sent = True
             pace = self.setting("pace")
             if pace > 0:
@@ -873,9 +785,16 @@ class Agent:
         self._close(output, reason)
 
     def _close(self, output, reason):
+        self._end(output, reason)
+        self._kill()
+        self._cleanup()
+
+    def _end(self, output, reason):
+        """Record the end and send channel_closed unless output is None."""
         with self.lock:
             if self.session.ended is not None:
                 return
+            self.closing = True
             conn = self.conn
             self.session.end(reason, output)
             if conn is not None and output is not None:
@@ -895,32 +814,15 @@ class Agent:
             self.stopped.set()
             self.changed.notify_all()
             self.input_ready.notify_all()
-        self._kill()
-        self._cleanup()
 
     def _kill(self):
-        pid = self.pid
-        if pid is None or self.session.exit_status is not None:
-            return
-        for sig in (signal.SIGHUP, signal.SIGKILL):
-            try:
-                os.killpg(pid, sig)
-            except OSError:
-                break
-            if sig == signal.SIGHUP:
-                deadline = time.monotonic() + 0.5
-                while time.monotonic() < deadline and not self._reap(False):
-                    time.sleep(0.02)
-                if self.session.exit_status is not None:
-                    return
-        self._reap(block=True)
+        if self.terminal is not None:
+            self.terminal.kill()
+            self.session.process_exited(self.terminal.exit_status)
 
     def _cleanup(self):
-        master, self.master = self.master, None
-        if master is not None:
-            # The reader thread may still be in select(); it fails there
-            # and exits once stopped is set.
-            threading.Timer(1.0, _close_fd, args=(master,)).start()
+        if self.terminal is not None:
+            self.terminal.close()
         if self.scratch:
             shutil.rmtree(self.scratch, ignore_errors=True)
 
@@ -928,9 +830,3 @@ class Agent:
         """Stop everything when the daemon exits."""
         self.terminate(None, "shutdown")
 
-
-def _close_fd(fd):
-    try:
-        os.close(fd)
-    except OSError:
-        pass

@@ -207,6 +207,9 @@ class Client:
         data = self.args.input.encode() if self.args.input else b""
         if self.args.input_hex:
             data += bytes.fromhex(self.args.input_hex)
+        if self.args.input_file:
+            with open(self.args.input_file, "rb") as f:
+                data += f.read()
         for i in range(0, len(data), am.CHUNK_SIZE):
             chunk = data[i:i + am.CHUNK_SIZE]
             if self.cipher is not None:
@@ -241,6 +244,7 @@ class Client:
             self.input_acks[sequence] += 1
             self.unacked.pop(sequence, None)
             return
+        entry["head"] = message.payload[:16].hex()
         if kind != am.OUTPUT:
             entry["ignored"] = True
             self.ignored.append(entry)
@@ -280,7 +284,9 @@ class Client:
                 self.first_output_at = time.monotonic()
             self.output += payload
         elif message.payload_type == am.PT_HANDSHAKE_REQUEST:
-            self._on_handshake_request(message.json())
+            self.handshake = {"request": message.json(), "complete": False}
+            if not self.args.ignore_handshake:
+                self._on_handshake_request(message.json())
         elif message.payload_type == am.PT_ENC_CHALLENGE_REQUEST:
             self._on_challenge(message.json())
         elif message.payload_type == am.PT_HANDSHAKE_COMPLETE:
@@ -299,7 +305,6 @@ class Client:
     # The handshake.
 
     def _on_handshake_request(self, request):
-        self.handshake = {"request": request, "complete": False}
         processed = []
         for action in request.get("RequestedClientActions") or []:
             kind = action.get("ActionType")
@@ -398,6 +403,8 @@ def build_parser():
     parser.add_argument("--input", help="keystrokes to send after the "
                                         "first output")
     parser.add_argument("--input-hex", help="more keystrokes, as hex")
+    parser.add_argument("--input-file", help="more keystrokes: the "
+                                             "contents of this file")
     parser.add_argument("--size", help="COLSxROWS sent before the input")
     parser.add_argument("--token", help="send this token instead")
     parser.add_argument("--client-version", default=CLIENT_VERSION)
@@ -414,7 +421,12 @@ def build_parser():
                         help="break the protocol this way")
     parser.add_argument("--unknown-status", type=int, default=3,
                         help="ActionStatus for unknown handshake actions")
+    parser.add_argument("--ignore-handshake", action="store_true",
+                        help="never answer a HandshakeRequest")
     parser.add_argument("--timeout", type=float, default=20)
+    parser.add_argument("--fixture-record", action="store_true",
+                        help="add the local AWS's record of the session "
+                             "as the fixture member")
     return parser
 
 
@@ -440,8 +452,20 @@ def main(argv):
     result["executeCommand"] = {k: v for k, v in reply.items()
                                 if k != "session"}
     result["streamUrl"] = session["streamUrl"]
+    if args.fixture_record:
+        result["fixture"] = fixture_record(args.endpoint, client.session_id)
     print(json.dumps(result))
     return 0
+
+
+def fixture_record(endpoint, session_id):
+    """Return the local AWS's own record of the session, with events."""
+    request = urllib.request.Request(
+        endpoint.rstrip("/") + "/__front/ctl", method="POST",
+        data=json.dumps({"cmd": "exec-session",
+                         "session": session_id}).encode())
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())["session"]
 
 
 def _runtime_id(args, reply):

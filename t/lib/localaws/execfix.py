@@ -241,6 +241,8 @@ class Session:
         self.event("process-started", pid=pid, argv=argv)
 
     def process_exited(self, status):
+        if self.exit_status is not None or status is None:
+            return
         self.exit_status = status
         self.event("process-exited", status=status)
 
