@@ -56,13 +56,14 @@ fault_used()
 }
 
 start_local_aws
-task=$(seed tasks c1 1 --exec)
+exec_tasks=$(seed tasks c1 2 --exec)
+task=$(sed -n 1p <<<"$exec_tasks")
+stopped_task=$(sed -n 2p <<<"$exec_tasks")
 plain_task=$(seed tasks c1 1)
 seed taskdef solo --containers \
 	'[{"name":"solo","image":"busybox","memory":128,"essential":true}]' \
 	>/dev/null
 solo_task=$(seed tasks c1 1 --exec --task-definition solo)
-stopped_task=$(seed tasks c1 1 --exec)
 ecs_api StopTask "{\"cluster\":\"c1\",\"task\":\"$stopped_task\"}" >/dev/null
 
 # The message codec against messages the plugin's own serializer produced.
@@ -187,8 +188,8 @@ front_ctl exec-set warmup=2 >/dev/null
 exec_run --command "/bin/sh" --size 100x30 \
 	--input $'stty size; echo $TERM; pwd\rexit\r'
 front_ctl exec-set warmup=0.3 >/dev/null
-like "$(o .output)" $'\r\n30 100\r\nxterm-256color\r\n' \
-	"Size reaches the pty; TERM is xterm-256color"
+like "$(o .output)" $'\r\n30 100\r\n' "Size reaches the pty"
+like "$(o .output)" $'\r\nxterm-256color\r\n' "TERM is xterm-256color"
 like "$(o .output)" "$(r .cwd)" "command runs in its scratch directory"
 is "$(r '.sizes[0] | "\(.cols)x\(.rows)"')" 100x30 "size recorded"
 [ "$(r '[.events[] | select(.event == "rejected")] | length')" -ge 1 ]
@@ -196,6 +197,9 @@ ok $? "input rejected during the warm-up"
 is "$(o '.unackedInput | length')" 0 "client input acked in the end"
 [ ! -e "$(r .cwd)" ]
 ok $? "scratch directory removed"
+
+exec_run --command "/bin/sh -c 'echo ready; sleep 10'" --input-hex 03
+is "$(r .exitStatus)" -2 "Ctrl-C interrupts the command"
 
 exec_run --command "echo '\$HOME;' two"
 is "$(o .output)" $'$HOME; two\r' "command runs without a shell"

@@ -1,19 +1,18 @@
-"""The agent side of an ECS Exec session: a command in a pseudo-terminal.
+"""The agent side of a Session Manager session: the protocol and faults.
 
-Like the SSM agent's InteractiveCommands plugin, the command string is split
-shell-style and executed directly (no shell) in a pty with
-TERM=xterm-256color, here in a scratch directory of its own. Terminal output
-goes to the client as output_stream_data messages of at most 1024 bytes that
-keep UTF-8 characters whole; keystrokes and Size messages go to the pty.
+Terminal output of the command (terminal.py) goes to the client as
+output_stream_data messages of at most 1024 bytes that keep UTF-8
+characters whole. Keystrokes and Size messages go to the pty.
 
-The reliability layer follows the agent: sequence numbers from 0 with SYN
-on the first message, an ack for every stream message the handler accepts,
-out-of-order messages acked and buffered, duplicates acked again, and the
-oldest unacknowledged message resent by a 100 ms timer once the
-TCP-like RTO estimate has passed. No exit code is sent, because
-InteractiveCommands has no way to carry one.
+The reliability layer follows the SSM agent: sequence numbers from 0 with
+SYN on the first message, an ack for every stream message the handler
+accepts, out-of-order messages acked and buffered, duplicates acked
+again, and the oldest unacknowledged message resent by a 100 ms timer
+once the TCP-like RTO estimate has passed. No exit code is sent, because
+InteractiveCommands has no message for one. The output faults of
+chanfaults.py are applied where a message is sent for the first time.
 
-One Agent lives as long as its session; connections come and go
+One Agent lives as long as its session. Connections come and go
 (ResumeSession), and the sequence numbers and buffers survive them.
 """
 
@@ -43,8 +42,8 @@ TICK = 0.1
 # A reordered message waits this long for a successor before it is sent.
 REORDER_WAIT = 0.5
 # While the pty takes no more keystrokes, a client message waits this many
-# seconds (as the agent blocks); then it stays unacknowledged, and the
-# client resends it later.
+# seconds, as the agent blocks. Then it stays unacknowledged, so the client
+# resends it later.
 INPUT_WAIT = 1.0
 
 IDLE_TIMEOUT_OUTPUT = ("Your session timed out due to inactivity and has "
@@ -169,8 +168,8 @@ class Agent:
             self._start_process()
 
     def _start_port_session(self):
-        # NOTE: port forwarding sessions (StartSession) are answered by the
-        # API, but their data channel only tells the client it is missing.
+        # NOTE: StartSession creates port forwarding sessions, but their
+        # data channel only reports to the client that it is missing.
         threading.Thread(target=self.terminate, daemon=True, args=(
             "The local AWS does not implement port forwarding sessions.",
             "unsupported"), name="agent-port").start()
@@ -399,6 +398,7 @@ class Agent:
         """Log header mistakes; return False when the agent drops it."""
         session = self.session
         name = message.message_type
+
         if message.header_length != am.HEADER_LENGTH:
             session.violation("header-length",
                               f"HeaderLength {message.header_length} on "
@@ -421,6 +421,7 @@ class Agent:
             session.violation("bad-digest",
                               f"PayloadDigest does not match the payload of "
                               f"{name} {message.sequence}")
+
         if message.created == 0:
             session.violation("created-date", f"CreatedDate 0 on {name}")
             return False
@@ -437,32 +438,56 @@ class Agent:
             session.violation("malformed-ack", str(err))
             return
         session.count("acksReceived")
+        if self._ack_of_injected(sequence, message_id):
+            return
+
+        entry = self.outgoing.pop(sequence, None)
+        if entry is None:
+            self._ack_of_acked(sequence)
+            return
+        self._check_ack(entry, message_id)
+        if entry.last_sent is not None:
+            self._update_rto(time.monotonic() - entry.last_sent)
+        if entry.fault is not None:
+            entry.fault["acks"] = entry.fault.get("acks", 0) + 1
+            entry.fault["sendsBeforeAck"] = entry.sends
+            self.acked_faults[sequence] = entry.fault
+        session.event("ack-received", seq=sequence, sends=entry.sends)
+        self.changed.notify_all()
+
+    def _ack_of_injected(self, sequence, message_id):
+        """Handle an ack of a message that a fault added; True if it was."""
         ignored = self.ignored_ids.get(message_id)
         if ignored is not None:
             ignored["injectedAcked"] = True
-            session.violation("acked-ignorable",
-                              f"the client acknowledged message {message_id}"
-                              f" of type {ignored['action']}, which it must "
-                              "ignore")
-            return
+            self.session.violation(
+                "acked-ignorable",
+                f"the client acknowledged message {message_id} of type "
+                f"{ignored['action']}, which it must ignore")
+            return True
         if sequence in self.far_ahead:
             self.far_ahead[sequence]["farAcked"] = True
-            session.event("ack-received", seq=sequence, farAhead=True)
+            self.session.event("ack-received", seq=sequence, farAhead=True)
+            return True
+        return False
+
+    def _ack_of_acked(self, sequence):
+        """Handle an ack for a sequence number no longer waiting for one."""
+        session = self.session
+        if sequence < 0 or sequence >= self.next_seq:
+            session.violation("ack-unknown-sequence",
+                              f"ack for output sequence number {sequence}, "
+                              f"but only 0-{self.next_seq - 1} were sent")
             return
-        entry = self.outgoing.pop(sequence, None)
-        if entry is None:
-            if sequence < 0 or sequence >= self.next_seq:
-                session.violation("ack-unknown-sequence",
-                                  f"ack for output sequence number "
-                                  f"{sequence}, but only 0-"
-                                  f"{self.next_seq - 1} were sent")
-            else:
-                session.count("duplicateAcks")
-                session.event("ack-received", seq=sequence, duplicate=True)
-                record = self._fault_of_acked(sequence)
-                if record is not None:
-                    record["acks"] = record.get("acks", 0) + 1
-            return
+        session.count("duplicateAcks")
+        session.event("ack-received", seq=sequence, duplicate=True)
+        record = self.acked_faults.get(sequence)
+        if record is not None:
+            record["acks"] = record.get("acks", 0) + 1
+
+    def _check_ack(self, entry, message_id):
+        session = self.session
+        sequence = entry.message.sequence
         if entry.last_sent is None:
             session.violation("ack-unsent",
                               f"ack for output sequence number {sequence} "
@@ -476,18 +501,6 @@ class Agent:
             session.violation("acked-bad-digest",
                               f"the client acknowledged output {sequence} "
                               "whose digest was corrupted")
-        now = time.monotonic()
-        if entry.last_sent is not None:
-            self._update_rto(now - entry.last_sent)
-        if entry.fault is not None:
-            entry.fault["acks"] = entry.fault.get("acks", 0) + 1
-            entry.fault["sendsBeforeAck"] = entry.sends
-            self.acked_faults[sequence] = entry.fault
-        session.event("ack-received", seq=sequence, sends=entry.sends)
-        self.changed.notify_all()
-
-    def _fault_of_acked(self, sequence):
-        return self.acked_faults.get(sequence)
 
     def _update_rto(self, sample):
         self.rttvar = 0.75 * self.rttvar + 0.25 * abs(self.srtt - sample)
@@ -501,6 +514,7 @@ class Agent:
         digest = hashlib.sha256(message.payload).digest()
         session.count("messagesReceived")
         session.event("recv", **message.summary())
+
         if sequence < self.expected or sequence in self.buffered:
             session.count("duplicatesReceived")
             known = self.received.get(sequence)
@@ -513,6 +527,7 @@ class Agent:
                 record["resent"] = record.get("resent", 0) + 1
             self._send_ack(message)
             return
+
         if sequence > self.expected:
             if len(self.buffered) >= self.setting("reorder_capacity"):
                 session.event("dropped", reason="reorder buffer full",
@@ -522,6 +537,7 @@ class Agent:
             self.received[sequence] = digest
             self._send_ack(message)
             return
+
         if not self._handle(message):
             session.event("rejected", seq=sequence,
                           payloadType=message.payload_type)
@@ -754,8 +770,8 @@ class Agent:
 
         The remaining output waits up to drain_timeout for its acks, then
         channel_closed goes out. The wait counts only time with a client
-        connected, so a client that resumes after a drop still receives
-        everything (up to orphan_timeout).
+        connected, so a client that resumes after a drop (within
+        orphan_timeout) still receives everything.
         """
         with self.lock:
             if self.closing:

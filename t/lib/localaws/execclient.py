@@ -1,8 +1,8 @@
 """A small ECS Exec client for testing the local AWS's data channel.
 
 It calls ExecuteCommand on the front, opens the stream URL, and speaks the
-client side of the protocol: the first text frame, acks for every output
-message (re-acked when duplicated), in-order delivery with an
+client side of the protocol. That covers the first text frame, acks for
+every output message (again for a duplicate), in-order delivery with an
 out-of-order buffer, digest checks, input with retransmission, the
 optional handshake (with KMS through moto), and ResumeSession after a
 dropped socket. It prints one JSON document describing what it saw, so
@@ -233,6 +233,8 @@ class Client:
         kind = message.message_type
         entry = message.summary()
         entry["headerLength"] = message.header_length
+        entry["head"] = message.payload[:16].hex()
+
         if kind in (am.START_PUBLICATION, am.PAUSE_PUBLICATION):
             self.publication.append(kind)
             return
@@ -244,7 +246,6 @@ class Client:
             self.input_acks[sequence] += 1
             self.unacked.pop(sequence, None)
             return
-        entry["head"] = message.payload[:16].hex()
         if kind != am.OUTPUT:
             entry["ignored"] = True
             self.ignored.append(entry)
@@ -252,15 +253,15 @@ class Client:
         if not message.digest_ok():
             self.bad_digests.append(message.sequence)
             return
+
         self.received.append(entry)
         sequence = message.sequence
         if sequence < self.expected:
             self._ack(message)
             return
         if sequence > self.expected:
-            if not self.args.no_buffer:
-                self.buffered[sequence] = message
-                self._ack(message)
+            self.buffered[sequence] = message
+            self._ack(message)
             return
         self._ack(message)
         self._deliver(message)
@@ -270,8 +271,6 @@ class Client:
             self.expected += 1
 
     def _ack(self, message):
-        if self.args.no_ack:
-            return
         self.acks_sent[message.sequence] += 1
         self.send(am.ack_for(message))
 
@@ -409,10 +408,6 @@ def build_parser():
     parser.add_argument("--token", help="send this token instead")
     parser.add_argument("--client-version", default=CLIENT_VERSION)
     parser.add_argument("--no-resume", action="store_true")
-    parser.add_argument("--no-ack", action="store_true",
-                        help="never acknowledge output")
-    parser.add_argument("--no-buffer", action="store_true",
-                        help="drop out-of-order output without an ack")
     parser.add_argument("--no-pong", action="store_true")
     parser.add_argument("--ping-first", action="store_true",
                         help="ping before the first text frame")
@@ -422,7 +417,7 @@ def build_parser():
     parser.add_argument("--unknown-status", type=int, default=3,
                         help="ActionStatus for unknown handshake actions")
     parser.add_argument("--ignore-handshake", action="store_true",
-                        help="never answer a HandshakeRequest")
+                        help="never respond to a HandshakeRequest")
     parser.add_argument("--timeout", type=float, default=20)
     parser.add_argument("--fixture-record", action="store_true",
                         help="add the local AWS's record of the session "

@@ -1,6 +1,6 @@
 """ECS Exec in the local AWS: the API calls, the session records, settings.
 
-moto has no ExecuteCommand and no Session Manager, so the front answers
+moto has no ExecuteCommand and no Session Manager, so the front handles
 these calls itself instead of forwarding them:
   ecs ExecuteCommand   checks the task the way ECS does (using moto's state
                        and the task shapes of ecs.py) and creates a session
@@ -124,7 +124,11 @@ def _token_digest(token):
 
 
 def check_settings(changes):
-    """Validate NAME: VALUE changes; return them with numbers as floats."""
+    """Validate NAME: VALUE changes and return them converted.
+
+    Each value takes the type of the setting's default (an integer given
+    for a float setting becomes a float).
+    """
     if not isinstance(changes, dict):
         raise ControlError("settings must be a JSON object")
     checked = {}
@@ -217,7 +221,8 @@ class Session:
         self.events.append(fields)
 
     def count(self, name, amount=1):
-        self.counters[name] += amount
+        with self.lock:
+            self.counters[name] += amount
 
     def violation(self, kind, detail):
         entry = {"t": round(time.time(), 6), "kind": kind, "detail": detail}

@@ -50,11 +50,11 @@ def resolve(command, env):
 class Terminal:
     """The pty, its child process and the two threads serving it.
 
-    on_output(bytes) gets terminal output with UTF-8 characters kept whole
-    (an incomplete one waits up to UTF8_WAIT for its remaining bytes);
-    it may block to slow the reader down. on_exit() runs once after the
-    child exited and its output was read. on_drained() runs whenever queued
-    keystrokes reached the pty.
+    on_output(bytes) receives terminal output with UTF-8 characters kept
+    whole, as an incomplete one waits up to UTF8_WAIT for its remaining
+    bytes. It may block to slow the reader down. on_exit() runs once after
+    the child exited and its output was read. on_drained() runs whenever
+    queued keystrokes reached the pty.
     """
 
     def __init__(self, argv, path, cwd, env, on_output, on_exit,
