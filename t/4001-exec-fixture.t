@@ -201,6 +201,13 @@ ok $? "scratch directory removed"
 exec_run --command "/bin/sh -c 'echo ready; sleep 10'" --input-hex 03
 is "$(r .exitStatus)" -2 "Ctrl-C interrupts the command"
 
+exec_run --command "grep -E '^Sig(Ign|Blk)' /proc/self/status"
+is "$(o .output | awk '/^SigBlk/ { print $2 }' | tr -d '\r')" \
+	0000000000000000 "command starts with no signal blocked"
+ignored=$(o .output | awk '/^SigIgn/ { print $2 }' | tr -d '\r')
+# SIGINT, SIGQUIT, SIGPIPE, SIGTERM, SIGXFSZ
+is "$((0x$ignored & 0x1005006))" 0 "command starts with signals not ignored"
+
 exec_run --command "echo '\$HOME;' two"
 is "$(o .output)" $'$HOME; two\r' "command runs without a shell"
 
@@ -208,9 +215,13 @@ exec_run --command "no-such-command-here"
 like "$(o .closed.output)" 'executable file not found' \
 	"missing executable reported in channel_closed"
 
-exec_run --command "/bin/sh -c 'printf \"%01023d\\303\\251%02000d\" 0 0'"
-is "$(o '[.received[].length] | map(tostring) | join(" ")')" "1023 1024 978" \
-	"output in 1024-byte chunks, UTF-8 kept whole"
+# The pty hands over output in reads of any size, so the checks are on
+# every message: at most 1024 bytes, and no character cut in two.
+exec_run --command "/bin/sh -c 'printf a; yes é | head -n 5000'"
+is "$(o '.outputHex | length / 2')" 20001 "all output arrives"
+is "$(o '[.received[].length] | max')" 1024 "output in 1024-byte chunks"
+is "$(o '[.received[] | select(.wholeUtf8 | not)] | length')" 0 \
+	"UTF-8 characters kept whole"
 
 head -c 786432 /dev/urandom | base64 -w0 >"$TEST_SCRATCH/stdin"
 exec_run --command "/bin/sh -c 'stty raw -echo; echo ready; head -c 1048576 | sha256sum'" \
@@ -224,15 +235,18 @@ is "$(r .counters.bytesIn)" 1048576 "fixture counted the input bytes"
 front_ctl exec-fault --skip 1 drop >/dev/null
 exec_run --command "$LINES_COMMAND"
 is "$(o .output)" "$LINES_OUTPUT" "drop: output complete"
-is "$(r '.faults[0] | "\(.action) \(.seq) \(.sendsBeforeAck)"')" "drop 1 2" \
-	"drop: client acked the retransmission"
-is "$(r .counters.retransmissions)" 1 "drop: one retransmission"
+is "$(r '.faults[0] | "\(.action) \(.seq)"')" "drop 1" "drop: second message"
+[ "$(r '.faults[0].sendsBeforeAck')" -ge 2 ]
+ok $? "drop: client acked the retransmission"
 
 front_ctl exec-fault --skip 1 duplicate >/dev/null
 exec_run --command "$LINES_COMMAND"
 is "$(o .output)" "$LINES_OUTPUT" "duplicate: output not doubled"
-is "$(o '.acksSent["1"]')" 2 "duplicate: client acked both copies"
-is "$(r '.faults[0].acks')" 2 "duplicate: fixture got both acks"
+is "$(o '.duplicates | index(1) != null')" true "duplicate: client got two copies"
+[ "$(o '.acksSent["1"]')" -ge 2 ]
+ok $? "duplicate: client acked both copies"
+[ "$(r '.faults[0].acks')" -ge 2 ]
+ok $? "duplicate: fixture got both acks"
 
 front_ctl exec-fault --skip 1 reorder >/dev/null
 exec_run --command "$LINES_COMMAND"
@@ -261,7 +275,10 @@ is "$(o .output)" $'a\xc3\xa9b\r' "split-utf8: client joins the bytes"
 front_ctl exec-fault --skip 1 corrupt-digest >/dev/null
 exec_run --command "$LINES_COMMAND"
 is "$(o '.badDigests | tojson')" "[1]" "corrupt-digest: client saw it"
-is "$(r '.faults[0].sendsBeforeAck')" 2 "corrupt-digest: acked only resent copy"
+[ "$(r '.faults[0].sendsBeforeAck')" -ge 2 ]
+ok $? "corrupt-digest: acked only a resent copy"
+is "$(r '[.violations[].kind] | join(" ")')" "" \
+	"corrupt-digest: bad copy not acked"
 is "$(o .output)" "$LINES_OUTPUT" "corrupt-digest: output complete"
 
 front_ctl exec-fault start-publication >/dev/null
@@ -281,7 +298,8 @@ is "$(o .output)" "$LINES_OUTPUT" "pause: output complete"
 front_ctl exec-fault --skip 1 stall 1 >/dev/null
 exec_run --command "$LINES_COMMAND"
 is "$(o .output)" "$LINES_OUTPUT" "stall: output complete"
-is "$(r '.faults[0].sendsBeforeAck')" 2 "stall: lost message resent"
+[ "$(r '.faults[0].sendsBeforeAck')" -ge 2 ]
+ok $? "stall: lost message resent"
 
 front_ctl exec-fault unknown-type >/dev/null
 front_ctl exec-fault --skip 2 session-state >/dev/null
@@ -295,7 +313,8 @@ is "$(r '[.faults[].injectedAcked] | tojson')" "[false,false]" \
 front_ctl exec-fault drop-ack >/dev/null
 exec_run --command "/bin/sh -c 'echo ready; read x; echo got \$x; sleep 1'" \
 	--input $'hello\r'
-is "$(o '.inputAcks["0"]')" 1 "drop-ack: client got the re-ack"
+[ "$(o '.inputAcks["0"] // 0')" -ge 1 ]
+ok $? "drop-ack: client got the re-ack"
 [ "$(r '.faults[0].resent')" -ge 1 ]
 ok $? "drop-ack: client resent the message"
 like "$(o .output)" 'got hello' "drop-ack: input processed once"
@@ -338,9 +357,9 @@ front_ctl exec-clear-faults >/dev/null
 
 front_ctl exec-set ping_interval=0.2 >/dev/null
 exec_run --command "/bin/sh -c 'echo x; sleep 1'" --ping-first
-[ "$(o .pingsReceived)" -ge 3 ]
+[ "$(o .pingsReceived)" -ge 2 ]
 ok $? "fixture pings every ping_interval"
-[ "$(r '.connections[0].pongsReceived')" -ge 3 ]
+[ "$(r '.connections[0].pongsReceived')" -ge 2 ]
 ok $? "fixture sees the client's pongs"
 is "$(o .pongsReceived)" 1 "ping before the first frame is answered"
 front_ctl exec-set ping_interval=0 answer_pings=false >/dev/null

@@ -75,7 +75,10 @@ class Client:
         self.expected = 0
         self.buffered = {}
         self.output = bytearray()
+        # The first copy of each output message, then the sequence
+        # numbers of the copies that came again.
         self.received = []
+        self.duplicates = []
         self.acks_sent = collections.Counter()
         self.ignored = []
         self.publication = []
@@ -234,6 +237,7 @@ class Client:
         entry = message.summary()
         entry["headerLength"] = message.header_length
         entry["head"] = message.payload[:16].hex()
+        entry["wholeUtf8"] = _whole_utf8(message.payload)
 
         if kind in (am.START_PUBLICATION, am.PAUSE_PUBLICATION):
             self.publication.append(kind)
@@ -254,11 +258,12 @@ class Client:
             self.bad_digests.append(message.sequence)
             return
 
-        self.received.append(entry)
         sequence = message.sequence
-        if sequence < self.expected:
+        if sequence < self.expected or sequence in self.buffered:
+            self.duplicates.append(sequence)
             self._ack(message)
             return
+        self.received.append(entry)
         if sequence > self.expected:
             self.buffered[sequence] = message
             self._ack(message)
@@ -360,6 +365,7 @@ class Client:
             "socketCloses": self.socket_closes,
             "resumes": self.resumes,
             "received": self.received[:2000],
+            "duplicates": self.duplicates[:2000],
             "acksSent": {str(k): v for k, v in self.acks_sent.items()},
             "inputAcks": {str(k): v for k, v in self.input_acks.items()},
             "inputSent": self.next_seq,
@@ -373,6 +379,14 @@ class Client:
             "pongsReceived": self.pongs_received,
             "seconds": round(time.monotonic() - self.started, 3),
         }
+
+
+def _whole_utf8(data):
+    try:
+        bytes(data).decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 class _ClientCipher:

@@ -77,10 +77,16 @@ class Terminal:
         self._reap_lock = threading.Lock()
 
     def start(self):
+        # Python ignores SIGPIPE and SIGXFSZ, the daemon may have inherited
+        # more, and an ignored signal stays ignored across exec.
+        ignored = [number for number in signal.valid_signals()
+                   if _ignored(number)]
         pid, master = os.forkpty()
         if pid == 0:
             # The child: only exec or exit, as the parent has threads.
             try:
+                for number in ignored:
+                    signal.signal(number, signal.SIG_DFL)
                 os.chdir(self.cwd)
                 os.execve(self.path, self.argv, self.env)
             except BaseException as err:
@@ -214,6 +220,13 @@ class Terminal:
         master, self.master = self.master, None
         if master is not None:
             threading.Timer(2 * UTF8_WAIT, _close_fd, args=(master,)).start()
+
+
+def _ignored(number):
+    try:
+        return signal.getsignal(number) == signal.SIG_IGN
+    except (OSError, ValueError):
+        return False
 
 
 def _close_fd(fd):
