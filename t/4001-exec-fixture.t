@@ -389,11 +389,22 @@ is "$(r '[.violations[].kind] | unique | join(" ")')" ack-unknown-sequence \
 
 # SSM calls and timeouts.
 
-exec_run --command "/bin/sh -c 'echo ready; sleep 30'" --timeout 1
-session_id=$(o .sessionId)
+"$TEST_DIR/lib/exec-test-client" --cluster c1 --task "$task" \
+	--container app --fixture-record \
+	--command "/bin/sh -c 'echo ready; sleep 30'" >"$TEST_SCRATCH/out" &
+client=$!
+for ((i = 0; i < 100; i++)); do
+	session_id=$(front_ctl exec-sessions |
+		jq -r '.sessions[] | select(.state == "connected") | .sessionId')
+	[ -n "$session_id" ] && break
+	sleep 0.1
+done
 reply=$(ssm_api TerminateSession "{\"SessionId\":\"$session_id\"}")
 is "$(jq -r .SessionId <<<"$reply")" "$session_id" "TerminateSession replies"
-rec=$(front_ctl exec-session "$session_id" | jq -c .session)
+wait "$client"
+out=$(cat "$TEST_SCRATCH/out")
+rec=$(jq -c .fixture <<<"$out")
+is "$(o .closed.output)" "" "TerminateSession: client gets channel_closed"
 is "$(r '.endReason + " " + (.exitStatus | tostring)')" "terminated -1" \
 	"TerminateSession ends the command"
 reply=$(ssm_api ResumeSession '{"SessionId":"nosuch"}')

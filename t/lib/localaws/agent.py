@@ -235,54 +235,59 @@ class Agent:
             self._release_held(entry)
             return
         action = rule["action"]
-        sequence = entry.message.sequence
-        record = self.session.fault(action, seq=sequence)
-        entry.fault = record
-        now = time.monotonic()
-        if action == "drop":
-            entry.sends = 1
-            entry.first_sent = entry.last_sent = now
-        elif action == "duplicate":
-            self._transmit(entry)
-            self.conn.send(entry.data)
+        entry.fault = self.session.fault(action, seq=entry.message.sequence)
+        if action in ("drop", "stall", "close"):
+            self._lose(entry, rule)
+        elif action in ("reorder", "pause"):
+            self._hold(entry, rule)
+        else:
+            self._send_altered(entry, rule)
             self._release_held(entry)
-        elif action == "reorder":
+
+    def _lose(self, entry, rule):
+        """Count the message as sent without sending it, as if lost."""
+        entry.sends = 1
+        entry.first_sent = entry.last_sent = time.monotonic()
+        if rule["action"] == "stall":
+            self.conn.stall(rule["seconds"])
+            entry.fault["seconds"] = rule["seconds"]
+        elif rule["action"] == "close":
+            self._close_for_fault(rule, entry.fault)
+
+    def _hold(self, entry, rule):
+        """Keep the message back: after its successor, or for a pause."""
+        if rule["action"] == "reorder":
             self._release_held(None)
             self.held = entry
-            self.held_since = now
-        elif action == "corrupt-digest":
+            self.held_since = time.monotonic()
+            return
+        self.conn.send(self._publication(am.PAUSE_PUBLICATION))
+        self.paused_until = time.monotonic() + rule["seconds"]
+        self.unsent = True
+        entry.fault["seconds"] = rule["seconds"]
+
+    def _send_altered(self, entry, rule):
+        """Send the message changed, doubled, split or after an extra one."""
+        action = rule["action"]
+        if action == "corrupt-digest":
             bad = hashlib.sha256(b"corrupt" + entry.data).digest()
             self.conn.send(am.encode(entry.message, digest=bad))
             entry.sends = 1
-            entry.first_sent = entry.last_sent = now
+            entry.first_sent = entry.last_sent = time.monotonic()
             entry.corrupt_only = True
-            self._release_held(entry)
-        elif action == "split-frames":
+            return
+        if action == "split-frames":
             self._transmit(entry, pieces=rule["pieces"],
                            ping_between=rule["ping"])
-            self._release_held(entry)
-        elif action == "far-ahead":
-            self._send_far_ahead(sequence + rule["distance"], record)
-            self._transmit(entry)
-            self._release_held(entry)
+            return
+        if action == "far-ahead":
+            self._send_far_ahead(entry.message.sequence + rule["distance"],
+                                 entry.fault)
         elif action in ("unknown-type", "session-state"):
-            self._send_ignorable(action, rule, record)
-            self._transmit(entry)
-            self._release_held(entry)
-        elif action == "pause":
-            self.conn.send(self._publication(am.PAUSE_PUBLICATION))
-            self.paused_until = now + rule["seconds"]
-            self.unsent = True
-            record["seconds"] = rule["seconds"]
-        elif action == "stall":
-            entry.sends = 1
-            entry.first_sent = entry.last_sent = now
-            self.conn.stall(rule["seconds"])
-            record["seconds"] = rule["seconds"]
-        elif action == "close":
-            entry.sends = 1
-            entry.first_sent = entry.last_sent = now
-            self._close_for_fault(rule, record)
+            self._send_ignorable(action, rule, entry.fault)
+        self._transmit(entry)
+        if action == "duplicate":
+            self.conn.send(entry.data)
 
     def _transmit(self, entry, pieces=1, ping_between=False):
         now = time.monotonic()
