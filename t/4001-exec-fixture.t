@@ -343,12 +343,14 @@ is "$(o .gone)" true "close resume=false: ResumeSession gives no token"
 is "$(o .output)" $'line1\r' "close resume=false: output ends"
 is "$(r .endReason)" closed-without-resume "close resume=false: session over"
 reply=$(ssm_api ResumeSession "{\"SessionId\":\"$(o .sessionId)\"}")
-is "$(jq -c . <<<"$reply")" "{\"SessionId\":\"$(o .sessionId)\"}" \
-	"ResumeSession of an ended session: no TokenValue"
-front_ctl exec-set gone_token=empty >/dev/null
-reply=$(ssm_api ResumeSession "{\"SessionId\":\"$(o .sessionId)\"}")
-is "$(jq -r .TokenValue <<<"$reply")" "" "gone_token=empty: empty TokenValue"
+is "$(jq -c '[.SessionId, .TokenValue, .StreamUrl]' <<<"$reply")" \
+	"[\"$(o .sessionId)\",\"\",\"\"]" \
+	"ResumeSession of an ended session: empty token"
 front_ctl exec-set gone_token=absent >/dev/null
+reply=$(ssm_api ResumeSession "{\"SessionId\":\"$(o .sessionId)\"}")
+is "$(jq -c . <<<"$reply")" "{\"SessionId\":\"$(o .sessionId)\"}" \
+	"gone_token=absent: no TokenValue"
+front_ctl exec-set gone_token=empty >/dev/null
 
 is "$(fault_used)" 16 "every fault rule was applied once"
 front_ctl exec-clear-faults >/dev/null
