@@ -355,6 +355,11 @@ front_ctl exec-set gone_token=empty >/dev/null
 is "$(fault_used)" 16 "every fault rule was applied once"
 front_ctl exec-clear-faults >/dev/null
 
+front_ctl exec-fault --task "$solo_task" drop >/dev/null
+exec_run --command "$LINES_COMMAND"
+is "$(fault_used)" 0 "fault for another task not applied"
+front_ctl exec-clear-faults >/dev/null
+
 # Pings, the token check, client mistakes.
 
 front_ctl exec-set ping_interval=0.2 >/dev/null

@@ -242,9 +242,13 @@ class Session:
     def violation(self, kind, detail):
         entry = {"t": round(time.time(), 6), "kind": kind, "detail": detail}
         with self.lock:
-            if len(self.violations) < VIOLATION_LIMIT:
+            logged = len(self.violations) < VIOLATION_LIMIT
+            if logged:
                 self.violations.append(entry)
             self.counters["violations"] += 1
+        if logged:
+            log.info("session %s: client protocol violation: %s: %s",
+                     self.id, kind, detail)
         self.event("violation", kind=kind, detail=detail)
 
     def fault(self, action, **fields):
