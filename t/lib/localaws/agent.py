@@ -572,10 +572,11 @@ class Agent:
         session = self.session
         payload_type = message.payload_type
         if not self.first_output_sent:
-            session.violation("input-before-output",
-                              f"input {message.sequence} (payload type "
-                              f"{payload_type}) arrived before any output "
-                              "was sent")
+            # Allowed: a client may stop waiting for output that a quiet
+            # command never prints, and send its Size anyway.
+            session.count("inputBeforeOutput")
+            session.event("input-before-output", seq=message.sequence,
+                          payloadType=payload_type)
         if self.handshake is not None:
             if payload_type in (am.PT_HANDSHAKE_RESPONSE,
                                 am.PT_ENC_CHALLENGE_RESPONSE):
