@@ -184,7 +184,7 @@ is "$(r '.argv | join("|")')" "/bin/sh|-c|echo hi; exit 3" \
 	"command split shell-style"
 is "$(r '.connections[0].closeCode')" 1000 "socket closed with 1000"
 
-front_ctl exec-set warmup=2 >/dev/null
+front_ctl exec-set warmup=1 >/dev/null
 exec_run --command "/bin/sh" --size 100x30 \
 	--input $'stty size; echo $TERM; pwd\rexit\r'
 front_ctl exec-set warmup=0.3 >/dev/null
@@ -250,7 +250,7 @@ ok $? "duplicate: fixture got both acks"
 
 front_ctl exec-fault --skip 1 reorder >/dev/null
 exec_run --command "$LINES_COMMAND"
-is "$(o '[.received[].seq] | map(tostring) | join(" ")')" "0 2 1 3 4" \
+is "$(o '[.received[].seq] | index(2) < index(1)')" true \
 	"reorder: 2 arrives before 1"
 is "$(o .output)" "$LINES_OUTPUT" "reorder: output in order"
 
@@ -381,15 +381,15 @@ is "$(o '.socketCloses[0] | "\(.code) \(.reason)"')" "1008 invalid token" \
 is "$(o .output)" "" "bad token: no output"
 is "$(r '.connections[0].rejected')" "unknown token" "bad token recorded"
 
-exec_run --command "/bin/sh -c 'echo ready; sleep 0.6'" --input x \
+exec_run --command "/bin/sh -c 'echo ready; sleep 0.4'" --input x \
 	--bad-client bad-digest
 like "$(r '[.violations[].kind] | unique | join(" ")')" bad-digest \
 	"violation: bad digest on client message"
-exec_run --command "/bin/sh -c 'echo ready; sleep 0.6'" --input x \
+exec_run --command "/bin/sh -c 'echo ready; sleep 0.4'" --input x \
 	--bad-client skip-seq
 is "$(r '[.violations[].kind] | unique | join(" ")')" sequence-gap \
 	"violation: skipped sequence number"
-exec_run --command "/bin/sh -c 'echo ready; sleep 0.6'" --input x \
+exec_run --command "/bin/sh -c 'echo ready; sleep 0.4'" --input x \
 	--bad-client ack-unknown
 is "$(r '[.violations[].kind] | unique | join(" ")')" ack-unknown-sequence \
 	"violation: ack for unknown sequence"
