@@ -106,10 +106,13 @@ class Connection:
 
     def close(self, code, reason):
         """Send a Close frame, then end the TCP connection."""
+        # Recorded now, before the client can see anything queued ahead.
+        self._closing(code, reason, "server")
         self.queue.put(("close", code, reason))
 
     def drop(self):
         """End the TCP connection without a Close frame."""
+        self._closing(None, "", "server")
         self.queue.put(("drop",))
 
     def stall(self, seconds):
@@ -147,11 +150,9 @@ class Connection:
                 elif kind == "pong":
                     self.ws.pong(item[1])
                 elif kind == "close":
-                    self._closing(item[1], item[2], "server")
                     self.ws.send_close(item[1], item[2])
                     threading.Timer(CLOSE_WAIT, self.ws.shutdown).start()
                 elif kind == "drop":
-                    self._closing(None, "", "server")
                     self.ws.shutdown()
             except OSError as err:
                 log.info("session %s: send failed: %s", self.session_id, err)
