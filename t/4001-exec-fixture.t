@@ -429,6 +429,28 @@ reply=$(ssm_api StartSession \
 is "$(jq -r '[.SessionId, .TokenValue, .StreamUrl] | map(length > 0) | all' <<<"$reply")" \
 	true "StartSession returns id, token and URL"
 
+# botocore's models of these calls, as a check independent of the client.
+shapes=$(python3 - "$task" <<'EOF2'
+import os
+import sys
+
+import boto3
+
+endpoint = os.environ["AWS_ENDPOINT_URL"]
+ecs = boto3.client("ecs", endpoint_url=endpoint)
+ssm = boto3.client("ssm", endpoint_url=endpoint)
+reply = ecs.execute_command(cluster="c1", task=sys.argv[1], container="app",
+                            command="/bin/true", interactive=True)
+print(" ".join(sorted(reply["session"])), reply["interactive"])
+reply = ssm.resume_session(SessionId=reply["session"]["sessionId"])
+print(" ".join(k for k in sorted(reply) if k != "ResponseMetadata"))
+EOF2
+)
+is "$(sed -n 1p <<<"$shapes")" "sessionId streamUrl tokenValue True" \
+	"boto3 reads the ExecuteCommand reply"
+is "$(sed -n 2p <<<"$shapes")" "SessionId StreamUrl TokenValue" \
+	"boto3 reads the ResumeSession reply"
+
 # Handshakes.
 
 front_ctl exec-set handshake=plain >/dev/null
