@@ -70,6 +70,8 @@ class Outgoing:
 
 
 class Agent:
+    """The agent of one session; lock guards everything below."""
+
     def __init__(self, session, state):
         self.session = session
         self.state = state
