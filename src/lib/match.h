@@ -1,0 +1,67 @@
+/* Query syntax and fuzzy matching for the picker, with no terminal code so
+ * that it can be tested alone.
+ *
+ * A query owns its strings; query_parse returns a query the caller frees
+ * with query_free. Texts passed to the match functions are borrowed UTF-8
+ * bytes (any bytes are accepted) and are not NUL-terminated. The match
+ * functions keep per-thread scratch space, so any number of threads may
+ * match against one query at once. */
+#ifndef ECS_MATCH_H
+#define ECS_MATCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum match_type {
+	MATCH_FUZZY,		/* abc: a, b, c in this order */
+	MATCH_EXACT,		/* 'abc: the substring abc */
+	MATCH_PREFIX,		/* ^abc */
+	MATCH_SUFFIX,		/* abc$ */
+	MATCH_EQUAL,		/* ^abc$ */
+};
+
+struct match_term {
+	enum match_type type;
+	int inverse;		/* !abc: lines without abc */
+	int case_sensitive;	/* smart case: the term has an upper-case letter */
+	uint32_t *chars;	/* code points, lower-cased unless case_sensitive */
+	size_t len;
+	char *text;		/* the term's text after the operators, UTF-8 */
+};
+
+/* Alternatives joined by "|": a line matches the set when one matches. */
+struct match_set {
+	struct match_term *terms;
+	size_t n;
+};
+
+/* Sets joined by spaces: a line matches when every set matches. */
+struct query {
+	struct match_set *sets;
+	size_t n;
+	char *source;
+};
+
+/* The most positions match_positions reports for one line. */
+#define MATCH_MAX_POSITIONS 256
+
+/* Parses a query. Never fails: text that forms no term (spaces, a lone
+ * "^") leaves the query empty, and an empty query matches everything. */
+struct query *query_parse(const char *s);
+void query_free(struct query *q);
+int query_is_empty(const struct query *q);
+/* Returns 1 when every line that matches narrow also matches wide, so a
+ * result list for wide may serve as the candidates for narrow. Returns 0
+ * when that cannot be shown (0 is always safe). */
+int query_implies(const struct query *narrow, const struct query *wide);
+
+/* Returns 1 and stores the score when text matches q, else 0. */
+int query_match(const struct query *q, const char *text, size_t len,
+    int32_t *score);
+/* Like query_match, and also stores the byte offsets in text of the
+ * characters to highlight, sorted and without duplicates, at most
+ * MATCH_MAX_POSITIONS of them; *n_pos receives their number. */
+int query_match_positions(const struct query *q, const char *text,
+    size_t len, int32_t *score, uint32_t *pos, size_t *n_pos);
+
+#endif
