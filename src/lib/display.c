@@ -112,6 +112,7 @@ struct display {
 	size_t failures;
 	char *first_failure;
 	struct buf tmp;
+	size_t start;		/* where the current record's text starts */
 };
 
 /* One record being scanned. */
@@ -226,10 +227,12 @@ add_text(struct buf *out, const char *s, size_t n, size_t width)
 	}
 }
 
+/* Separates fields with two spaces; out may hold earlier records, so
+ * the record's own start is d->start. */
 static void
-add_sep(struct buf *out)
+add_sep(struct display *d, struct buf *out)
 {
-	if (out->len > 0)
+	if (out->len > d->start)
 		buf_add(out, "  ", 2);
 }
 
@@ -255,7 +258,7 @@ static void
 add_field(struct display *d, struct buf *out, const struct jscan_value *v,
     size_t width)
 {
-	add_sep(out);
+	add_sep(d, out);
 	add_value(d, out, v, width);
 }
 
@@ -267,7 +270,7 @@ add_arn_id(struct display *d, struct buf *out, const struct jscan_value *v,
 	struct jscan_value id = *v;
 	const char *slash;
 
-	add_sep(out);
+	add_sep(d, out);
 	if (v->kind == JSCAN_STRING && !v->escaped &&
 	    (slash = memrchr(v->start, '/', v->len)) != NULL) {
 		id.start = slash + 1;
@@ -314,7 +317,7 @@ add_age(struct display *d, struct buf *out, const struct jscan_value *v)
 {
 	double t = time_value(d, v), age;
 
-	add_sep(out);
+	add_sep(d, out);
 	if (isnan(t)) {
 		buf_addc(out, '-');
 		return;
@@ -343,7 +346,7 @@ add_time(struct display *d, struct buf *out, const struct jscan_value *v,
 	double t = time_value(d, v);
 	char tmp[32];
 
-	add_sep(out);
+	add_sep(d, out);
 	if (isnan(t)) {
 		buf_addc(out, '-');
 		return;
@@ -402,7 +405,7 @@ format_container(struct display *d, const struct scan *sc, struct buf *out)
 	add_arn_id(d, out, &sc->v[F_TASK_ARN], 32);
 	add_field(d, out, &sc->v[F_NAME], 20);
 	add_field(d, out, &sc->v[F_LAST_STATUS], 10);
-	add_sep(out);
+	add_sep(d, out);
 	buf_adds(out, "exec ");
 	add_value(d, out, &as.status, 0);
 }
@@ -461,7 +464,7 @@ format_container_instance(struct display *d, const struct scan *sc,
 	else
 		add_arn_id(d, out, &sc->v[F_CONTAINER_INSTANCE_ARN], 32);
 	add_field(d, out, &sc->v[F_STATUS], 10);
-	add_sep(out);
+	add_sep(d, out);
 	buf_adds(out, sc->v[F_AGENT_CONNECTED].kind == JSCAN_TRUE
 			  ? "agent connected   "
 			  : "agent disconnected");
@@ -568,7 +571,7 @@ format_default(struct display *d, const struct scan *sc, const char *line,
 		format_log_event(d, sc, out);
 	else if (strcmp(kind, "credentials") == 0) {
 		add_field(d, out, &sc->v[F_ACCESS_KEY_ID], 20);
-		add_sep(out);
+		add_sep(d, out);
 		buf_adds(out, "expires ");
 		add_value(d, out, &sc->v[F_EXPIRATION], 0);
 	} else
@@ -670,6 +673,7 @@ display_record(struct display *d, const char *line, size_t len,
 	jv rec, text;
 	int rc;
 
+	d->start = out->len;
 	if (d->jq)
 		return display_with_jq(d, line, len, out, err);
 	for (i = 0; i < FIELD_COUNT; i++)

@@ -356,7 +356,7 @@ store_add(struct store *s, struct piece *p)
 	size_t i;
 
 	for (i = 0; i < p->n_errors; i++)
-		buf_addf(&s->errors, "%s:%ld: %s\n", s->name,
+		buf_addf(&s->errors, "%s: %s:%ld: %s\n", program_name, s->name,
 		    s->lines + p->errors[i].line, p->errors[i].message);
 	s->n_errors += p->n_errors;
 	s->lines += p->lines;
@@ -639,4 +639,191 @@ store_filter(int fd, const char *name, struct display **displays,
 	free(f.entries);
 	*errors = f.errors;
 	return failed ? -1 : (long)f.n_matches;
+}
+
+int
+hit_compare(const struct hit *a, const struct hit *b, int sort, int tac)
+{
+	if (sort && a->score != b->score)
+		return a->score > b->score ? -1 : 1;
+	if (sort && a->len != b->len)
+		return a->len < b->len ? -1 : 1;
+	if (a->index == b->index)
+		return 0;
+	if (tac)
+		return a->index > b->index ? -1 : 1;
+	return a->index < b->index ? -1 : 1;
+}
+
+/* One thread's share of a ranking: positions [begin, end) of the
+ * candidate sequence cand[] followed by from, from + 1, ... */
+struct rank_job {
+	const struct store *s;
+	const struct query *q;
+	const uint32_t *cand;
+	size_t n_cand;
+	uint32_t from;
+	size_t begin, end;
+	size_t k;
+	int sort, tac;
+	uint32_t *matches;
+	size_t n_matches, cap;
+	struct hit *heap;	/* the k best, worst at the root */
+	size_t n_heap;
+};
+
+static void
+heap_sift_down(struct rank_job *j, size_t i)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, worst = i;
+		struct hit tmp;
+
+		if (l < j->n_heap && hit_compare(&j->heap[l], &j->heap[worst],
+					 j->sort, j->tac) > 0)
+			worst = l;
+		if (r < j->n_heap && hit_compare(&j->heap[r], &j->heap[worst],
+					 j->sort, j->tac) > 0)
+			worst = r;
+		if (worst == i)
+			return;
+		tmp = j->heap[i];
+		j->heap[i] = j->heap[worst];
+		j->heap[worst] = tmp;
+		i = worst;
+	}
+}
+
+static void
+heap_offer(struct rank_job *j, const struct hit *h)
+{
+	size_t i;
+
+	if (j->n_heap < j->k) {
+		i = j->n_heap++;
+		j->heap[i] = *h;
+		while (i > 0) {
+			size_t parent = (i - 1) / 2;
+			struct hit tmp;
+
+			if (hit_compare(&j->heap[i], &j->heap[parent], j->sort,
+				j->tac) <= 0)
+				break;
+			tmp = j->heap[i];
+			j->heap[i] = j->heap[parent];
+			j->heap[parent] = tmp;
+			i = parent;
+		}
+		return;
+	}
+	if (j->k == 0 || hit_compare(h, &j->heap[0], j->sort, j->tac) >= 0)
+		return;
+	j->heap[0] = *h;
+	heap_sift_down(j, 0);
+}
+
+static void *
+rank_part(void *arg)
+{
+	struct rank_job *j = arg;
+	const struct store *s = j->s;
+	size_t pos, k = 0;
+
+	j->heap = xmalloc((j->k ? j->k : 1) * sizeof(*j->heap));
+	for (pos = j->begin; pos < j->end; pos++) {
+		uint32_t i = pos < j->n_cand ? j->cand[pos]
+					     : j->from + (uint32_t)(pos - j->n_cand);
+		const struct piece *p;
+		const struct record *r;
+		struct hit h;
+
+		/* Candidates ascend, so the piece only moves forward. */
+		if (pos == j->begin)
+			k = piece_of(s, i);
+		while (i >= s->first[k] + s->pieces[k]->n)
+			k++;
+		p = s->pieces[k];
+		r = &p->recs[i - s->first[k]];
+		if (!query_match(j->q, p->disp.data + r->disp_off, r->disp_len,
+			&h.score))
+			continue;
+		h.index = i;
+		h.len = r->disp_len;
+		if (j->n_matches == j->cap) {
+			j->cap = j->cap ? j->cap * 2 : 1024;
+			j->matches = xrealloc(j->matches,
+			    j->cap * sizeof(*j->matches));
+		}
+		j->matches[j->n_matches++] = i;
+		heap_offer(j, &h);
+	}
+	return NULL;
+}
+
+static int rank_sort, rank_tac;
+
+static int
+compare_hits(const void *a, const void *b)
+{
+	return hit_compare(a, b, rank_sort, rank_tac);
+}
+
+void
+store_rank(const struct store *s, const struct query *q,
+    const uint32_t *cand, size_t n_cand, uint32_t from, size_t k, int sort,
+    int tac, int nthreads, struct rank_result *r)
+{
+	struct rank_job jobs[16];
+	size_t total = n_cand + (s->n - from), parts, i, m = 0, h = 0;
+
+	memset(r, 0, sizeof(*r));
+	parts = total < RANK_SPLIT_MIN ? 1 : (size_t)nthreads;
+	if (parts > 16)
+		parts = 16;
+	memset(jobs, 0, sizeof(jobs));
+	for (i = 0; i < parts; i++) {
+		jobs[i].s = s;
+		jobs[i].q = q;
+		jobs[i].cand = cand;
+		jobs[i].n_cand = n_cand;
+		jobs[i].from = from;
+		jobs[i].begin = total * i / parts;
+		jobs[i].end = total * (i + 1) / parts;
+		jobs[i].k = k;
+		jobs[i].sort = sort;
+		jobs[i].tac = tac;
+	}
+	run_jobs(rank_part, jobs, sizeof(jobs[0]), parts);
+
+	for (i = 0; i < parts; i++) {
+		m += jobs[i].n_matches;
+		h += jobs[i].n_heap;
+	}
+	r->matches = xmalloc((m ? m : 1) * sizeof(*r->matches));
+	r->top = xmalloc((h ? h : 1) * sizeof(*r->top));
+	for (i = 0; i < parts; i++) {
+		memcpy(r->matches + r->n_matches, jobs[i].matches,
+		    jobs[i].n_matches * sizeof(*r->matches));
+		r->n_matches += jobs[i].n_matches;
+		memcpy(r->top + r->n_top, jobs[i].heap,
+		    jobs[i].n_heap * sizeof(*r->top));
+		r->n_top += jobs[i].n_heap;
+		free(jobs[i].matches);
+		free(jobs[i].heap);
+	}
+	/* qsort with file-scope flags: the ranking runs in one thread at a
+	 * time, after its workers have finished. */
+	rank_sort = sort;
+	rank_tac = tac;
+	qsort(r->top, r->n_top, sizeof(*r->top), compare_hits);
+	if (r->n_top > k)
+		r->n_top = k;
+}
+
+void
+rank_result_free(struct rank_result *r)
+{
+	free(r->matches);
+	free(r->top);
+	memset(r, 0, sizeof(*r));
 }
