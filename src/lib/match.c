@@ -93,7 +93,7 @@ fold(uint32_t c)
 }
 
 static enum char_class
-char_class(uint32_t c)
+classify(uint32_t c)
 {
 	if (c < 0x80) {
 		if (c - 'a' < 26u)
@@ -142,12 +142,38 @@ bonus_for(enum char_class prev, enum char_class cur)
 	return BONUS_NON_WORD;
 }
 
+/* ASCII classes and all class pairs' bonuses, filled once by
+ * query_parse before any thread matches. */
+static unsigned char ascii_class[128];
+static signed char pair_bonus[CLASS_LETTER + 1][CLASS_LETTER + 1];
+
+static void
+fill_tables(void)
+{
+	int a, b;
+
+	for (a = 0; a < 128; a++)
+		ascii_class[a] = (unsigned char)classify((uint32_t)a);
+	for (a = 0; a <= CLASS_LETTER; a++)
+		for (b = 0; b <= CLASS_LETTER; b++)
+			pair_bonus[a][b] = (signed char)bonus_for(
+			    (enum char_class)a, (enum char_class)b);
+}
+
+static enum char_class
+char_class(uint32_t c)
+{
+	if (c < 0x80)
+		return (enum char_class)ascii_class[c];
+	return classify(c);
+}
+
 static int
 bonus_at(const struct line *l, size_t j)
 {
 	enum char_class prev = j ? char_class(l->cp[j - 1]) : CLASS_WHITE;
 
-	return bonus_for(prev, char_class(l->cp[j]));
+	return pair_bonus[prev][char_class(l->cp[j])];
 }
 
 static int
@@ -332,6 +358,59 @@ dp_backtrack(const struct dp *d, size_t m, size_t lo, size_t end,
 	}
 }
 
+/* An upper bound of the fuzzy score, from one pass over each character's
+ * window: the first character scores at most 16 + 2 * its best bonus;
+ * every later one at most 16 plus the larger of its best bonus minus the
+ * smallest gap penalty and, when it can follow its predecessor directly,
+ * the best bonus seen so far (or the consecutive minimum). For a one-
+ * character term the bound is the score. Returns NEG_INF when t does not
+ * occur. */
+static int32_t
+fuzzy_bound(const struct match_term *t, const struct line *l, int *exact)
+{
+	size_t stack_first[64], stack_last[64];
+	size_t *first = stack_first, *last = stack_last, m = t->len, i, j;
+	int32_t bound = NEG_INF;
+	int seen = BONUS_CONSECUTIVE;
+
+	if (m > 64) {
+		first = xmalloc(2 * m * sizeof(size_t));
+		last = first + m;
+	}
+	if (!fuzzy_bounds(t, l, first, last))
+		goto out;
+	*exact = m == 1;
+	for (i = 0; i < m; i++) {
+		int best = -1, adjacent = 0;
+
+		for (j = first[i]; j <= last[i]; j++) {
+			int b;
+
+			if (!chars_equal(t, t->chars[i], l->cp[j]))
+				continue;
+			b = bonus_at(l, j);
+			if (b > best)
+				best = b;
+			if (i > 0 && j > first[i - 1] &&
+			    chars_equal(t, t->chars[i - 1], l->cp[j - 1]))
+				adjacent = 1;
+		}
+		if (best > seen)
+			seen = best;
+		if (i == 0) {
+			bound = SCORE_MATCH + best * FIRST_CHAR_FACTOR;
+			continue;
+		}
+		bound += SCORE_MATCH + (adjacent && seen > best + SCORE_GAP_START
+						 ? seen
+						 : best + SCORE_GAP_START);
+	}
+out:
+	if (first != stack_first)
+		free(first);
+	return bound;
+}
+
 /* Best fuzzy placement of t in l: returns its score, or NEG_INF when t
  * does not occur. Stores the positions when pos is not NULL. */
 static int32_t
@@ -340,7 +419,7 @@ fuzzy_score(const struct match_term *t, const struct line *l, size_t *pos)
 	size_t stack_first[64], stack_last[64], stack_pos[64];
 	size_t *first = stack_first, *last = stack_last, *tmp = stack_pos;
 	size_t m = t->len, lo, w, i, j, end = 0;
-	int32_t best = NEG_INF;
+	int32_t best = NEG_INF, stack_cells[4096];
 	struct dp d = {0};
 	int *bonus = NULL;
 
@@ -362,7 +441,9 @@ fuzzy_score(const struct match_term *t, const struct line *l, size_t *pos)
 	}
 
 	d.w = w;
-	d.score = xmalloc(2 * m * w * sizeof(int32_t) + w * sizeof(int));
+	d.score = stack_cells;
+	if (2 * m * w + w > sizeof(stack_cells) / sizeof(stack_cells[0]))
+		d.score = xmalloc((2 * m * w + w) * sizeof(int32_t));
 	d.run = d.score + m * w;
 	bonus = (int *)(d.run + m * w);
 	if (pos)
@@ -381,7 +462,8 @@ fuzzy_score(const struct match_term *t, const struct line *l, size_t *pos)
 	}
 	if (pos)
 		dp_backtrack(&d, m, lo, end, pos);
-	free(d.score);
+	if (d.score != stack_cells)
+		free(d.score);
 	free(d.consecutive);
 out:
 	if (first != stack_first)
@@ -557,6 +639,46 @@ cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* An upper bound of a term's score (the score itself for non-fuzzy
+ * terms), or NEG_INF when the term does not match. */
+static int32_t
+term_bound(const struct match_term *t, const struct line *l)
+{
+	int exact = 0;
+	int32_t b;
+
+	if (t->type != MATCH_FUZZY)
+		b = anchored_score(t, l, NULL);
+	else
+		b = fuzzy_bound(t, l, &exact);
+	if (t->inverse)
+		return b > NEG_INF ? NEG_INF : 0;
+	return b;
+}
+
+/* Checks that every set matches and sums the bounds of their best terms. */
+static int32_t
+query_bound(const struct query *q, const struct line *l)
+{
+	int32_t total = 0;
+	size_t s, k;
+
+	for (s = 0; s < q->n; s++) {
+		int32_t best = NEG_INF;
+
+		for (k = 0; k < q->sets[s].n; k++) {
+			int32_t b = term_bound(&q->sets[s].terms[k], l);
+
+			if (b > best)
+				best = b;
+		}
+		if (best == NEG_INF)
+			return NEG_INF;
+		total += best;
+	}
+	return total;
+}
+
 /* Scores every set on a decoded line; collects positions when pos is set. */
 static int
 match_decoded(const struct query *q, const struct line *l, int32_t *score,
@@ -607,9 +729,11 @@ match_decoded(const struct query *q, const struct line *l, int32_t *score,
 	return 1;
 }
 
+/* Returns 0 (no match), 1 (match, *score set) or 2 (match whose score is
+ * below min, *score not set). */
 static int
 match_line(const struct query *q, const char *text, size_t len,
-    int32_t *score, uint32_t *pos, size_t *n_pos)
+    int32_t min, int32_t *score, uint32_t *pos, size_t *n_pos)
 {
 	uint32_t stack_cp[STACK_CHARS], stack_off[STACK_CHARS];
 	struct line l;
@@ -634,7 +758,15 @@ match_line(const struct query *q, const char *text, size_t len,
 			l.off = l.cp + len;
 	}
 	decode_line(text, len, &l);
-	rc = match_decoded(q, &l, score, pos, n_pos);
+	if (min > INT32_MIN) {
+		int32_t bound = query_bound(q, &l);
+
+		rc = bound == NEG_INF ? 0 : 2;
+		if (bound >= min)
+			rc = match_decoded(q, &l, score, pos, n_pos);
+	} else {
+		rc = match_decoded(q, &l, score, pos, n_pos);
+	}
 	if (l.cp != stack_cp)
 		free(l.cp);
 	return rc;
@@ -644,7 +776,14 @@ int
 query_match(const struct query *q, const char *text, size_t len,
     int32_t *score)
 {
-	return match_line(q, text, len, score, NULL, NULL);
+	return match_line(q, text, len, INT32_MIN, score, NULL, NULL);
+}
+
+int
+query_match_min(const struct query *q, const char *text, size_t len,
+    int32_t min, int32_t *score)
+{
+	return match_line(q, text, len, min, score, NULL, NULL);
 }
 
 int
@@ -652,7 +791,7 @@ query_match_positions(const struct query *q, const char *text, size_t len,
     int32_t *score, uint32_t *pos, size_t *n_pos)
 {
 	*n_pos = 0;
-	return match_line(q, text, len, score, pos, n_pos);
+	return match_line(q, text, len, INT32_MIN, score, pos, n_pos);
 }
 
 static int
@@ -743,6 +882,7 @@ query_parse(const char *s)
 
 	if (!locale_ready) {
 		text_init();
+		fill_tables();
 		locale_ready = 1;
 	}
 	q->source = xstrdup(s);

@@ -58,6 +58,11 @@ int query_implies(const struct query *narrow, const struct query *wide);
 /* Returns 1 and stores the score when text matches q, else 0. */
 int query_match(const struct query *q, const char *text, size_t len,
     int32_t *score);
+/* Like query_match, but may skip scoring a line whose score is certainly
+ * below min: returns 0 for no match, 1 with the score, or 2 for a match
+ * scoring below min (score not set). For ranking the best few of many. */
+int query_match_min(const struct query *q, const char *text, size_t len,
+    int32_t min, int32_t *score);
 /* Like query_match, and also stores the byte offsets in text of the
  * characters to highlight, sorted and without duplicates, at most
  * MATCH_MAX_POSITIONS of them; *n_pos receives their number. */

@@ -736,6 +736,8 @@ rank_part(void *arg)
 		const struct piece *p;
 		const struct record *r;
 		struct hit h;
+		int32_t min;
+		int rc;
 
 		/* Candidates ascend, so the piece only moves forward. */
 		if (pos == j->begin)
@@ -744,18 +746,28 @@ rank_part(void *arg)
 			k++;
 		p = s->pieces[k];
 		r = &p->recs[i - s->first[k]];
-		if (!query_match(j->q, p->disp.data + r->disp_off, r->disp_len,
-			&h.score))
+		/* Once the heap is full, a line must beat its worst score to
+		 * get in; without sorting only input order counts. */
+		min = !j->sort ? INT32_MAX
+		    : j->n_heap == j->k && j->k ? j->heap[0].score
+						: INT32_MIN;
+		rc = query_match_min(j->q, p->disp.data + r->disp_off,
+		    r->disp_len, min, &h.score);
+		if (rc == 0)
 			continue;
 		h.index = i;
 		h.len = r->disp_len;
+		if (rc == 1 || !j->sort) {
+			if (!j->sort)
+				h.score = 0;
+			heap_offer(j, &h);
+		}
 		if (j->n_matches == j->cap) {
 			j->cap = j->cap ? j->cap * 2 : 1024;
 			j->matches = xrealloc(j->matches,
 			    j->cap * sizeof(*j->matches));
 		}
 		j->matches[j->n_matches++] = i;
-		heap_offer(j, &h);
 	}
 	return NULL;
 }

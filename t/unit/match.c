@@ -280,6 +280,52 @@ test_implies(void)
 	}
 }
 
+/* The bound used to skip scoring must never be below the real score:
+ * asking for exactly the real score as the minimum must still score. */
+static void
+test_bound(void)
+{
+	static const char alphabet[] = "abAB-/ _:c1";
+	static const char *const queries[] = {"ab", "a-b", "ba", "a b", "AB",
+	    "ab1", "'ab", "^a", "b$", "abc | ba", "a!b", "a1c", "bab"};
+	unsigned seed = 12345;
+	int i, q, bad = 0, checked = 0;
+
+	for (i = 0; i < 3000; i++) {
+		char line[40];
+		int n = 5 + i % 30, c;
+
+		for (c = 0; c < n; c++) {
+			seed = seed * 1103515245 + 12345;
+			line[c] = alphabet[(seed >> 16) % (sizeof(alphabet) - 1)];
+		}
+		for (q = 0; q < (int)(sizeof(queries) / sizeof(queries[0]));
+		     q++) {
+			struct query *qq = query_parse(queries[q]);
+			int32_t exact, got = -1;
+
+			if (query_match(qq, line, (size_t)n, &exact)) {
+				checked++;
+				if (query_match_min(qq, line, (size_t)n, exact,
+					&got) != 1 ||
+				    got != exact) {
+					if (!bad)
+						diag("bound below score: %s "
+						     "in %.*s",
+						    queries[q], n, line);
+					bad++;
+				}
+			} else if (query_match_min(qq, line, (size_t)n,
+				       INT32_MIN + 1, &got) != 0) {
+				bad++;
+			}
+			query_free(qq);
+		}
+	}
+	ok(checked > 1000, "bound check saw %d matching lines", checked);
+	is_int(bad, 0, "score bound never hides a qualifying line");
+}
+
 int
 main(void)
 {
@@ -292,5 +338,6 @@ main(void)
 	test_highlight();
 	test_long_line();
 	test_implies();
+	test_bound();
 	return done_testing();
 }
