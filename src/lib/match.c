@@ -821,11 +821,14 @@ term_init(struct match_term *t, enum match_type type, int inverse,
 	t->text = xstrndup(text, len);
 	t->chars = xmalloc((len + 1) * sizeof(uint32_t));
 	t->len = 0;
+	t->ascii = 1;
 	while (i < len) {
 		uint32_t c;
 
 		i += utf8_decode(text + i, len - i, &c);
 		t->chars[t->len++] = t->case_sensitive ? c : fold(c);
+		if (c >= 0x80)
+			t->ascii = 0;
 	}
 }
 
@@ -1033,5 +1036,158 @@ query_implies(const struct query *narrow, const struct query *wide)
 		if (i == narrow->n)
 			return 0;
 	}
+	return 1;
+}
+
+/* Signature bits: a-z 0-25, 0-9 26-35, other ASCII 36-61 (shared), any
+ * non-ASCII character 62. Bit 63 of occurs marks a non-ASCII line. */
+#define SIG_NON_ASCII_CHAR 62
+#define SIG_NON_ASCII_LINE (1ull << 63)
+
+static unsigned
+signature_bit(uint32_t c)
+{
+	if (c >= 0x80)
+		return SIG_NON_ASCII_CHAR;
+	if (c - 'a' < 26u)
+		return c - 'a';
+	if (c - 'A' < 26u)
+		return c - 'A';
+	if (c - '0' < 10u)
+		return 26 + (c - '0');
+	return 36 + c % 26;
+}
+
+static void
+signature_add(struct match_signature *sig, uint32_t c, int bonus)
+{
+	uint64_t bit = 1ull << signature_bit(c);
+
+	sig->occurs |= bit;
+	if (bonus >= BONUS_BOUNDARY)
+		sig->boundary |= bit;
+	if (bonus >= BONUS_WHITE)
+		sig->start |= bit;
+}
+
+void
+match_signature(const char *text, size_t len, struct match_signature *sig)
+{
+	const unsigned char *u = (const unsigned char *)text;
+	enum char_class prev = CLASS_WHITE;
+	size_t i = 0;
+
+	if (!locale_ready) {
+		text_init();
+		fill_tables();
+		locale_ready = 1;
+	}
+	memset(sig, 0, sizeof(*sig));
+	while (i < len) {
+		uint32_t c = u[i];
+		enum char_class cls;
+
+		if (c < 0x80) {
+			i++;
+		} else {
+			i += utf8_decode(text + i, len - i, &c);
+			sig->occurs |= SIG_NON_ASCII_LINE;
+		}
+		cls = char_class(c);
+		signature_add(sig, c, pair_bonus[prev][cls]);
+		prev = cls;
+	}
+}
+
+/* The best bonus character c can have in a line with this signature, or
+ * -1 when c does not occur. */
+static int
+signature_level(const struct match_signature *sig, uint32_t c)
+{
+	uint64_t bit = 1ull << signature_bit(c);
+
+	if (sig->start & bit)
+		return BONUS_WHITE;
+	if (sig->boundary & bit)
+		return BONUS_DELIMITER;
+	if (sig->occurs & bit)
+		return BONUS_CAMEL;
+	return -1;
+}
+
+static int32_t
+term_signature_bound(const struct match_term *t,
+    const struct match_signature *sig)
+{
+	int32_t bound = 0;
+	int seen = BONUS_CONSECUTIVE;
+	size_t i;
+
+	if (t->inverse)
+		return 0;
+	for (i = 0; i < t->len; i++) {
+		int level = signature_level(sig, t->chars[i]);
+
+		if (level < 0)
+			return NEG_INF;
+		if (level > seen)
+			seen = level;
+		if (i == 0)
+			bound = SCORE_MATCH + level * FIRST_CHAR_FACTOR;
+		else
+			bound += SCORE_MATCH + (seen > level + SCORE_GAP_START
+						    ? seen
+						    : level + SCORE_GAP_START);
+	}
+	return bound;
+}
+
+int32_t
+query_signature_bound(const struct query *q,
+    const struct match_signature *sig)
+{
+	int32_t total = 0;
+	size_t s, k;
+
+	for (s = 0; s < q->n; s++) {
+		int32_t best = NEG_INF;
+
+		for (k = 0; k < q->sets[s].n; k++) {
+			int32_t b = term_signature_bound(&q->sets[s].terms[k],
+			    sig);
+
+			if (b > best)
+				best = b;
+		}
+		if (best == NEG_INF)
+			return INT32_MIN;
+		total += best;
+	}
+	return total;
+}
+
+int
+query_matches(const struct query *q, const char *text, size_t len,
+    const struct match_signature *sig)
+{
+	int32_t score;
+	size_t s, k;
+
+	/* On an ASCII line an ASCII fuzzy term matches exactly when its
+	 * characters occur in order, which memchr finds quickly. */
+	if (sig->occurs & SIG_NON_ASCII_LINE)
+		return match_line(q, text, len, INT32_MAX, &score, NULL,
+			   NULL) != 0;
+	for (s = 0; s < q->n; s++)
+		for (k = 0; k < q->sets[s].n; k++) {
+			const struct match_term *t = &q->sets[s].terms[k];
+
+			if (t->inverse || t->type != MATCH_FUZZY || !t->ascii)
+				return match_line(q, text, len, INT32_MAX,
+					   &score, NULL, NULL) != 0;
+		}
+	for (s = 0; s < q->n; s++)
+		if (!set_prefilter(&q->sets[s], text, len))
+			return 0;
 	return 1;
 }

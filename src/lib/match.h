@@ -26,6 +26,7 @@ struct match_term {
 	int case_sensitive;	/* smart case: the term has an upper-case letter */
 	uint32_t *chars;	/* code points, lower-cased unless case_sensitive */
 	size_t len;
+	int ascii;		/* every character is ASCII */
 	char *text;		/* the term's text after the operators, UTF-8 */
 };
 
@@ -42,6 +43,16 @@ struct query {
 	char *source;
 };
 
+/* A summary of a line, computed once, that rejects most lines and bounds
+ * the score of the rest without reading the line: which characters occur
+ * (case-folded, some punctuation sharing bits), which occur at a word
+ * start, and which at the line start or after white space. */
+struct match_signature {
+	uint64_t occurs;
+	uint64_t boundary;
+	uint64_t start;
+};
+
 /* The most positions match_positions reports for one line. */
 #define MATCH_MAX_POSITIONS 256
 
@@ -54,6 +65,16 @@ int query_is_empty(const struct query *q);
  * result list for wide may serve as the candidates for narrow. Returns 0
  * when that cannot be shown (0 is always safe). */
 int query_implies(const struct query *narrow, const struct query *wide);
+
+void match_signature(const char *text, size_t len,
+    struct match_signature *sig);
+/* An upper bound of the score of any line with this signature, or
+ * INT32_MIN when no such line can match q. */
+int32_t query_signature_bound(const struct query *q,
+    const struct match_signature *sig);
+/* Returns 1 when text matches q, without scoring it. */
+int query_matches(const struct query *q, const char *text, size_t len,
+    const struct match_signature *sig);
 
 /* Returns 1 and stores the score when text matches q, else 0. */
 int query_match(const struct query *q, const char *text, size_t len,

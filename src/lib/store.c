@@ -60,6 +60,7 @@ piece_free(struct piece *p)
 	free(p->block);
 	buf_free(&p->disp);
 	free(p->recs);
+	free(p->sigs);
 	for (i = 0; i < p->n_errors; i++)
 		free(p->errors[i].message);
 	free(p->errors);
@@ -225,6 +226,9 @@ keep_record(struct piece_job *job, size_t cap_hint, const char *line,
 	if (p->n == job->rec_cap) {
 		job->rec_cap = job->rec_cap ? job->rec_cap * 2 : cap_hint;
 		p->recs = xrealloc(p->recs, job->rec_cap * sizeof(*p->recs));
+		if (!job->query)
+			p->sigs = xrealloc(p->sigs,
+			    job->rec_cap * sizeof(*p->sigs));
 		if (job->query)
 			job->scores = xrealloc(job->scores,
 			    job->rec_cap * sizeof(*job->scores));
@@ -240,6 +244,9 @@ keep_record(struct piece_job *job, size_t cap_hint, const char *line,
 	r->disp_len = (uint32_t)disp_len;
 	if (job->query)
 		job->scores[p->n] = score;
+	else
+		match_signature(p->disp.data + disp_off, disp_len,
+		    &p->sigs[p->n]);
 	p->n++;
 }
 
@@ -735,9 +742,10 @@ rank_part(void *arg)
 					     : j->from + (uint32_t)(pos - j->n_cand);
 		const struct piece *p;
 		const struct record *r;
+		const struct match_signature *sig;
+		const char *text;
 		struct hit h;
-		int32_t min;
-		int rc;
+		int32_t bound;
 
 		/* Candidates ascend, so the piece only moves forward. */
 		if (pos == j->begin)
@@ -746,21 +754,37 @@ rank_part(void *arg)
 			k++;
 		p = s->pieces[k];
 		r = &p->recs[i - s->first[k]];
-		/* Once the heap is full, a line must beat its worst score to
-		 * get in; without sorting only input order counts. */
-		min = !j->sort ? INT32_MAX
-		    : j->n_heap == j->k && j->k ? j->heap[0].score
-						: INT32_MIN;
-		rc = query_match_min(j->q, p->disp.data + r->disp_off,
-		    r->disp_len, min, &h.score);
-		if (rc == 0)
+		sig = &p->sigs[i - s->first[k]];
+		text = p->disp.data + r->disp_off;
+		bound = query_signature_bound(j->q, sig);
+		if (bound == INT32_MIN)
 			continue;
+		/* Once the heap is full, a line must beat its worst entry to
+		 * get in; one that cannot even with its bound as its score is
+		 * only counted. Without sorting only input order counts. */
 		h.index = i;
 		h.len = r->disp_len;
-		if (rc == 1 || !j->sort) {
+		h.score = bound;
+		if (!j->sort ||
+		    (j->k && j->n_heap == j->k &&
+			hit_compare(&h, &j->heap[0], j->sort, j->tac) >= 0)) {
+			if (!query_matches(j->q, text, r->disp_len, sig))
+				continue;
+			h.score = 0;
 			if (!j->sort)
-				h.score = 0;
-			heap_offer(j, &h);
+				heap_offer(j, &h);
+		} else {
+			/* A tighter bound from the line itself comes next. */
+			int32_t min = j->k && j->n_heap == j->k
+					  ? j->heap[0].score
+					  : INT32_MIN;
+			int rc = query_match_min(j->q, text, r->disp_len, min,
+			    &h.score);
+
+			if (rc == 0)
+				continue;
+			if (rc == 1)
+				heap_offer(j, &h);
 		}
 		if (j->n_matches == j->cap) {
 			j->cap = j->cap ? j->cap * 2 : 1024;

@@ -40,6 +40,7 @@ struct piece {
 	char *block;		/* set on the piece that owns the malloc block */
 	struct buf disp;	/* display texts */
 	struct record *recs;
+	struct match_signature *sigs;	/* per record; not in filter mode */
 	uint32_t n;
 	long lines;		/* lines in data, blank ones included */
 	struct line_error *errors;
