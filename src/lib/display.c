@@ -51,6 +51,9 @@ enum field {
 	F_CONTAINER_NAME,
 	F_ACCESS_KEY_ID,
 	F_EXPIRATION,
+	F_RUNTIME_ID,
+	F_CONTAINERS,
+	F_CLUSTER_ARN,
 	F_NAME_LIKE,		/* first of NAME_LIKE_MAX other names */
 };
 
@@ -98,6 +101,9 @@ static const struct {
     FIELD("containerName", F_CONTAINER_NAME),
     FIELD("AccessKeyId", F_ACCESS_KEY_ID),
     FIELD("Expiration", F_EXPIRATION),
+    FIELD("runtimeId", F_RUNTIME_ID),
+    FIELD("containers", F_CONTAINERS),
+    FIELD("clusterArn", F_CLUSTER_ARN),
 };
 
 /* Member names whose values are AWS secrets, hidden in previews. */
@@ -511,6 +517,12 @@ format_other(struct display *d, const struct scan *sc, const char *line,
 		add_text(out, line, len, 0);
 }
 
+static int
+has(const struct jscan_value *v, enum field f)
+{
+	return v[f].kind != JSCAN_NONE;
+}
+
 /* The record's kind: its "kind" member, else what its ARNs imply. */
 static const char *
 record_kind(const struct scan *sc)
@@ -527,20 +539,29 @@ record_kind(const struct scan *sc)
 				return kinds[i];
 		return "";
 	}
-	if (v[F_CONTAINER_ARN].kind == JSCAN_STRING)
+	/* The same rules as record_kind() in records.c, most specific
+	 * first: a container carries its task's ARN, a task its cluster's. */
+	if (has(v, F_CONTAINER_ARN) ||
+	    (has(v, F_TASK_ARN) && has(v, F_RUNTIME_ID)))
 		return "container";
-	if (v[F_TASK_ARN].kind == JSCAN_STRING)
+	if (has(v, F_TASK_ARN) && (has(v, F_CONTAINERS) ||
+				      has(v, F_LAST_STATUS) ||
+				      has(v, F_TASK_DEFINITION_ARN)))
 		return "task";
-	if (v[F_CONTAINER_INSTANCE_ARN].kind == JSCAN_STRING)
-		return "containerInstance";
-	if (v[F_FAMILY].kind == JSCAN_STRING &&
-	    v[F_TASK_DEFINITION_ARN].kind == JSCAN_STRING)
-		return "taskDefinition";
-	if (v[F_SERVICE_ARN].kind == JSCAN_STRING ||
-	    v[F_SERVICE_NAME].kind == JSCAN_STRING)
+	if (has(v, F_LOG_STREAM_NAME) && has(v, F_TIMESTAMP))
+		return "logEvent";
+	if (has(v, F_SERVICE_ARN))
 		return "service";
-	if (v[F_CLUSTER_NAME].kind == JSCAN_STRING)
+	if (has(v, F_CONTAINER_INSTANCE_ARN))
+		return "containerInstance";
+	if (has(v, F_TASK_DEFINITION_ARN) && has(v, F_FAMILY))
+		return "taskDefinition";
+	if (has(v, F_ROLLOUT_STATE) || (has(v, F_ID) && has(v, F_DESIRED_COUNT)))
+		return "deployment";
+	if (has(v, F_CLUSTER_ARN) && !has(v, F_TASK_ARN))
 		return "cluster";
+	if (has(v, F_TASK_ARN))
+		return "task";
 	return "";
 }
 
