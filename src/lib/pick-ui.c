@@ -1132,8 +1132,11 @@ handle_signal_events(struct ui *ui)
 
 	while ((n = read(ui->term.signal_pipe[0], ev, sizeof(ev))) > 0)
 		for (i = 0; i < n; i++) {
-			if (ev[i] == TERM_EVENT_RESUME && ui->o->height)
-				ui->started = 0;
+			if (ev[i] == TERM_EVENT_RESUME) {
+				term_resume(&ui->term);
+				if (ui->o->height)
+					ui->started = 0;
+			}
 			term_update_size(&ui->term);
 		}
 }

@@ -47,10 +47,18 @@ leave_raw(struct term *t)
 	t->is_raw = 0;
 }
 
+/* Changing the modes from a background process group would stop us with
+ * SIGTTOU, and the terminal is not ours then anyway. */
+static int
+in_foreground(const struct term *t)
+{
+	return tcgetpgrp(t->fd) == getpgrp();
+}
+
 static void
 enter_raw(struct term *t)
 {
-	if (t->is_raw)
+	if (t->is_raw || !in_foreground(t))
 		return;
 	tcsetattr(t->fd, TCSADRAIN, &t->raw_mode);
 	write_quietly(t->fd, t->enter);
@@ -184,8 +192,6 @@ term_raw(struct term *t, const char *enter, const char *leave)
 	for (i = 0; i < sizeof(fatal_signals) / sizeof(fatal_signals[0]); i++)
 		install(fatal_signals[i], on_fatal_signal);
 	install(SIGTSTP, on_stop_signal);
-	install(SIGTTIN, on_stop_signal);
-	install(SIGTTOU, on_stop_signal);
 	install(SIGCONT, on_continue);
 	install(SIGWINCH, on_resize);
 	t->want_raw = 1;
@@ -213,8 +219,6 @@ term_close(struct term *t)
 		     i++)
 			signal(fatal_signals[i], SIG_DFL);
 		signal(SIGTSTP, SIG_DFL);
-		signal(SIGTTIN, SIG_DFL);
-		signal(SIGTTOU, SIG_DFL);
 		signal(SIGCONT, SIG_DFL);
 		signal(SIGWINCH, SIG_DFL);
 		active = NULL;
@@ -243,10 +247,19 @@ term_update_size(struct term *t)
 void
 term_suspend(struct term *t)
 {
-	(void)t;
-	/* The SIGTSTP handler restores the terminal, stops, and enters raw
-	 * mode again on SIGCONT. */
-	raise(SIGTSTP);
+	/* Restore the terminal while still in the foreground, before the
+	 * shell sees the job stop and saves its modes. Then the whole process
+	 * group stops, as on a Ctrl-Z that the terminal turned into SIGTSTP,
+	 * so the shell sees the job stop. */
+	leave_raw(t);
+	kill(0, SIGTSTP);
+}
+
+void
+term_resume(struct term *t)
+{
+	if (t->want_raw)
+		enter_raw(t);
 }
 
 void

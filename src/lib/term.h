@@ -47,6 +47,10 @@ void term_update_size(struct term *t);
 /* Suspends the program as Ctrl-Z does: restores the terminal, stops,
  * and enters raw mode again when continued. */
 void term_suspend(struct term *t);
+/* Enters raw mode again after a TERM_EVENT_RESUME if the program is in
+ * raw mode and in the foreground (the SIGCONT handler may have run while
+ * the shell had not yet handed the terminal back). */
+void term_resume(struct term *t);
 /* Writes all of s to the terminal. */
 void term_write(struct term *t, const char *s, size_t len);
 
