@@ -99,6 +99,17 @@ like "$args" '--multi --query we ' "via fzf: -m and -q are passed"
 like "$args" '--header H ' "via fzf: --header is passed"
 like "$args" '--height=40% ' "via fzf: --height is passed"
 
+# The picker may answer while the producer still writes.
+mkfifo feed
+(printf '{"name":"first"}\n'; sleep 30) >feed &
+writer=$!
+at_exit "kill $writer 2>/dev/null"
+start=$(date +%s)
+out=$(ecs-pick --via 'head -n 1' <feed)
+is "$(jq -r .name <<<"$out")" first "an early answer is printed"
+ok $(($(date +%s) - start < 20 ? 0 : 1)) \
+	"and ecs-pick exits without waiting for the end of input"
+
 # Malformed input lines still make the status 2 after the choice.
 printf '{"name":"ok"}\nbroken\n' >bad.ndjson
 out=$(ecs-pick --via 'head -n 1' <bad.ndjson 2>err)

@@ -28,6 +28,16 @@ ok $? "the loading mark goes when the input ends"
 tmux_keys Enter
 is "$(wait_rc)" 0 "a streamed record can be chosen"
 
+# Choosing while the producer still writes ends the picker at once.
+run_pick "ecs-pick <feed >out"
+exec 3>feed
+printf '{"name":"early"}\n' >&3
+wait_screen '1/1 \(loading\)'
+tmux_keys Enter
+is "$(wait_rc)" 0 "a choice ends the picker while input is still open"
+is "$(jq -r .name out)" early "and prints the record"
+exec 3>&-
+
 # --select-1 decides as soon as a second match arrives, before the end.
 run_pick "ecs-pick -1 -q web <feed >out"
 exec 3>feed

@@ -132,8 +132,11 @@ static void *
 load_records(void *arg)
 {
 	struct loader *l = arg;
-	int rc = store_load(STDIN_FILENO, "stdin", l->displays, l->nthreads,
-	    1, queue_piece, l);
+	int rc;
+
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
+	rc = store_load(STDIN_FILENO, "stdin", l->displays, l->nthreads, 1,
+	    queue_piece, l);
 
 	pthread_mutex_lock(&l->lock);
 	l->done = 1;
@@ -295,8 +298,9 @@ sort_top(struct ui *ui)
 {
 	top_sort = sorting(ui);
 	top_tac = ui->o->tac;
-	qsort(ui->result.top, ui->result.n_top, sizeof(*ui->result.top),
-	    compare_top);
+	if (ui->result.n_top)
+		qsort(ui->result.top, ui->result.n_top,
+		    sizeof(*ui->result.top), compare_top);
 	if (ui->result.n_top > ui->k)
 		ui->result.n_top = ui->k;
 }
@@ -352,8 +356,9 @@ rank_new_records(struct ui *ui)
 	n = ui->result.n_top + r.n_top;
 	ui->result.top = xrealloc(ui->result.top,
 	    (n ? n : 1) * sizeof(*ui->result.top));
-	memcpy(ui->result.top + ui->result.n_top, r.top,
-	    r.n_top * sizeof(*r.top));
+	if (r.n_top)
+		memcpy(ui->result.top + ui->result.n_top, r.top,
+		    r.n_top * sizeof(*r.top));
 	ui->result.n_top = n;
 	rank_result_free(&r);
 	sort_top(ui);
@@ -545,6 +550,8 @@ nth_line(const char *text, size_t len, int line, size_t *n)
 {
 	const char *p = text, *end = text + len;
 
+	if (!text)
+		return NULL;
 	while (line-- > 0) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 
@@ -1251,9 +1258,17 @@ ui_free(struct ui *ui, struct display **displays)
 {
 	size_t i;
 
-	/* A loader still reading stdin keeps its memory until exit. */
-	if (loading(ui))
-		return;
+	/* A loader still waiting on its producer is stopped where it reads;
+	 * pieces it queued meanwhile go into the store to be freed. */
+	if (loading(ui)) {
+		pthread_cancel(ui->loader.thread);
+		pthread_join(ui->loader.thread, NULL);
+		ui->loader.started = 0;
+		loader_collect(ui);
+		close(ui->loader.pipe[0]);
+		close(ui->loader.pipe[1]);
+	}
+	free(ui->loader.queue);
 	for (i = 0; i < ui->n_cache; i++)
 		cache_drop(&ui->cache[i]);
 	rank_result_free(&ui->result);
@@ -1281,8 +1296,6 @@ terminal_color(void)
 	return !term || strcmp(term, "dumb") != 0;
 }
 
-/* The picker's state lives here so that memory a running input thread
- * still uses stays reachable at exit. */
 static struct ui the_ui;
 
 int

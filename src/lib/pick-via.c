@@ -46,7 +46,6 @@ struct via {
 	int fd;			/* the picker's stdin */
 	int write_failed;
 	int read_failed;
-	int done;		/* the input thread has finished */
 	struct display **displays;
 	int nthreads;
 	/* VIA_LINES: the unique line of every record. */
@@ -266,12 +265,11 @@ via_feed(void *arg)
 {
 	struct via *v = arg;
 
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
 	v->read_failed = store_load(STDIN_FILENO, "stdin", v->displays,
 			     v->nthreads, 1, via_piece, v) < 0;
 	close(v->fd);
-	pthread_mutex_lock(&v->lock);
-	v->done = 1;
-	pthread_mutex_unlock(&v->lock);
+	v->fd = -1;
 	return NULL;
 }
 
@@ -365,7 +363,8 @@ write_answer(struct via *v)
 		}
 		p = nl ? nl + 1 : end;
 	}
-	qsort(chosen, n, sizeof(*chosen), compare_index);
+	if (n)
+		qsort(chosen, n, sizeof(*chosen), compare_index);
 	for (i = 0; i < n; i++) {
 		size_t len;
 		const char *raw;
@@ -423,8 +422,6 @@ read_all(int fd, struct buf *out)
 	}
 }
 
-/* Kept global so that memory the input thread still uses stays reachable
- * when the picker answers before the input ends. */
 static struct via the_via;
 
 int
@@ -433,7 +430,7 @@ pick_via(const struct pick_options *o)
 	struct via *v = &the_via;
 	struct buf err = BUF_INIT;
 	double now = now_seconds();
-	int out_fd, wstatus, status, i, done;
+	int out_fd, wstatus, status, i;
 	size_t written, k;
 	pid_t pid;
 
@@ -455,7 +452,9 @@ pick_via(const struct pick_options *o)
 	}
 	buf_free(&err);
 
-	/* A picker that exits before reading everything must not kill us. */
+	/* A picker that exits before reading everything must not kill us,
+	 * and the input thread may still be writing to it afterwards; our
+	 * own stdout still ends quietly on a closed pipe (out_flush). */
 	signal(SIGPIPE, SIG_IGN);
 	pid = spawn_picker(v, &v->fd, &out_fd);
 	if (pthread_create(&v->thread, NULL, via_feed, v) != 0)
@@ -466,13 +465,10 @@ pick_via(const struct pick_options *o)
 		if (errno != EINTR)
 			die("waiting for the picker failed: %s",
 			    strerror(errno));
-	signal(SIGPIPE, SIG_DFL);
 
 	written = write_answer(v);
 	status = via_status(v, wstatus, written);
 	if (status == PICK_EXIT_CHOSEN || status == PICK_EXIT_NO_MATCH) {
-		/* The input thread may still wait on a producer; only a
-		 * finished one is joined and freed. */
 		pthread_mutex_lock(&v->lock);
 		if (v->store.errors.len)
 			fputs(v->store.errors.data, stderr);
@@ -480,20 +476,20 @@ pick_via(const struct pick_options *o)
 			status = PICK_EXIT_ERROR;
 		pthread_mutex_unlock(&v->lock);
 	}
-	pthread_mutex_lock(&v->lock);
-	done = v->done;
-	pthread_mutex_unlock(&v->lock);
-	if (done) {
-		pthread_join(v->thread, NULL);
-		for (k = 0; k < v->n_lines; k++)
-			free(v->lines[k]);
-		free(v->lines);
-		free(v->table.slots);
-		buf_free(&v->out);
-		store_free(&v->store);
-		for (i = 0; i < v->nthreads; i++)
-			display_free(v->displays[i]);
-		free(v->displays);
-	}
+	/* The input thread may still wait on a producer that goes on
+	 * writing; it is stopped where it reads. */
+	pthread_cancel(v->thread);
+	pthread_join(v->thread, NULL);
+	for (k = 0; k < v->n_lines; k++)
+		free(v->lines[k]);
+	free(v->lines);
+	free(v->table.slots);
+	buf_free(&v->out);
+	store_free(&v->store);
+	for (i = 0; i < v->nthreads; i++)
+		display_free(v->displays[i]);
+	free(v->displays);
+	if (v->fd >= 0)
+		close(v->fd);
 	return status;
 }

@@ -88,6 +88,31 @@ readable_now(int fd)
 	return poll(&p, 1, 0) > 0;
 }
 
+static void
+free_block(void *arg)
+{
+	free(*(char **)arg);
+}
+
+/* read(2) as the one place where a reading thread may be cancelled: a
+ * program that has its answer stops its input thread this way even while
+ * the producer is still writing. Threads that use store_load disable
+ * cancellation elsewhere; in other threads this changes nothing. */
+static ssize_t
+read_cancelable(int fd, char **block, size_t off, size_t n)
+{
+	volatile ssize_t got = -1;
+	int old;
+
+	/* A cancelled read frees the block being filled. */
+	pthread_cleanup_push(free_block, block);
+	pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, &old);
+	got = read(fd, *block + off, n);
+	pthread_setcancelstate(old, NULL);
+	pthread_cleanup_pop(0);
+	return got;
+}
+
 /* Reads the next block of whole lines. Returns NULL at the end of input
  * or on a read error (*failed set). */
 static char *
@@ -112,14 +137,15 @@ read_block(struct reader *r, size_t *len, int *failed)
 		char *nl;
 
 		if (!r->eof && n < cap) {
-			ssize_t got = read(r->fd, buf + n, cap - n);
+			ssize_t got = read_cancelable(r->fd, &buf, n, cap - n);
 
 			if (got < 0 && errno == EINTR)
 				continue;
 			if (got < 0) {
 				*failed = 1;
 				free(buf);
-				return NULL;
+				buf = NULL;
+				break;
 			}
 			if (got == 0)
 				r->eof = 1;
@@ -128,7 +154,7 @@ read_block(struct reader *r, size_t *len, int *failed)
 		if (r->eof) {
 			if (n == 0) {
 				free(buf);
-				return NULL;
+				buf = NULL;
 			}
 			break;
 		}
@@ -151,8 +177,10 @@ read_block(struct reader *r, size_t *len, int *failed)
 			buf = xrealloc(buf, cap + 1);
 		}
 	}
-	buf[n] = '\0';
-	*len = n;
+	if (buf) {
+		buf[n] = '\0';
+		*len = n;
+	}
 	return buf;
 }
 
@@ -838,11 +866,13 @@ store_rank(const struct store *s, const struct query *q,
 	r->matches = xmalloc((m ? m : 1) * sizeof(*r->matches));
 	r->top = xmalloc((h ? h : 1) * sizeof(*r->top));
 	for (i = 0; i < parts; i++) {
-		memcpy(r->matches + r->n_matches, jobs[i].matches,
-		    jobs[i].n_matches * sizeof(*r->matches));
+		if (jobs[i].n_matches)
+			memcpy(r->matches + r->n_matches, jobs[i].matches,
+			    jobs[i].n_matches * sizeof(*r->matches));
 		r->n_matches += jobs[i].n_matches;
-		memcpy(r->top + r->n_top, jobs[i].heap,
-		    jobs[i].n_heap * sizeof(*r->top));
+		if (jobs[i].n_heap)
+			memcpy(r->top + r->n_top, jobs[i].heap,
+			    jobs[i].n_heap * sizeof(*r->top));
 		r->n_top += jobs[i].n_heap;
 		free(jobs[i].matches);
 		free(jobs[i].heap);

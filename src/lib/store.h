@@ -70,7 +70,9 @@ void store_free(struct store *s);
  * pieces in input order, in the thread that calls store_load; it takes
  * ownership. With stream set, a block is cut as soon as the input pauses,
  * so records reach the screen while a slow producer is still writing.
- * Returns 0, or -1 when reading failed (message printed). */
+ * Returns 0, or -1 when reading failed (message printed). A thread that
+ * runs store_load with cancellation disabled can be cancelled while it
+ * waits in read(2), and only there. */
 int store_load(int fd, const char *name, struct display **displays,
     int nthreads, int stream, void (*on_piece)(struct piece *, void *),
     void *data);
