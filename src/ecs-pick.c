@@ -50,8 +50,10 @@ static const char usage[] =
     "in a term makes that term case-sensitive.\n"
     "\n"
     "Keys: Up/Down, Ctrl-P/N, Ctrl-K/J move; PgUp/PgDn page; Enter chooses;\n"
-    "Tab/Shift-Tab mark (with -m); Esc, Ctrl-C, Ctrl-G abort; Ctrl-A/E/B/F\n"
-    "move in the query; Ctrl-U/W delete to the start or the previous word.\n"
+    "Tab/Shift-Tab mark (with -m); Esc, Ctrl-C, Ctrl-G, Ctrl-Q abort;\n"
+    "Ctrl-A/E/B/F, Left/Right, Home/End move in the query; Ctrl-U/W delete\n"
+    "to the start or the previous word, Backspace and Ctrl-D/Delete one\n"
+    "character; Ctrl-Z suspends; Ctrl-L redraws.\n"
     "\n"
     "Exit status: 0 chosen, 1 no match, 2 error (including malformed input\n"
     "lines), 130 aborted.\n";

@@ -1,8 +1,8 @@
 /* One display line per record for the picker: a default per record kind,
  * or a user's jq expression.
  *
- * A struct display is used by one thread at a time (it holds a jq state);
- * create one per thread. Display text is already sanitized: no control
+ * A struct display is used by one thread at a time, because it contains
+ * a jq state, so create one per thread. Display text is already sanitized: no control
  * characters and valid UTF-8, so it can be drawn and matched as it is. */
 #ifndef ECS_DISPLAY_H
 #define ECS_DISPLAY_H

@@ -7,8 +7,8 @@
 #include "jscan.h"
 #include "text.h"
 
-/* Deeper nesting is reported as invalid; jq's own parser has a limit too,
- * and a caller that needs jq's verdict asks jv_parse. */
+/* Deeper nesting is reported as invalid. jq's own parser has a limit too,
+ * and a caller that needs jq's verdict calls jv_parse. */
 #define MAX_DEPTH 512
 
 struct scanner {
@@ -190,11 +190,15 @@ scan_scalar(struct scanner *s, enum jscan_kind *kind, int *escaped)
 		*kind = JSCAN_NUMBER;
 		return scan_number(s);
 	}
-	*kind = c == 't' ? JSCAN_TRUE : c == 'f' ? JSCAN_FALSE : JSCAN_NULL;
-	if (c == 't')
+	if (c == 't') {
+		*kind = JSCAN_TRUE;
 		return scan_literal(s, "true");
-	if (c == 'f')
+	}
+	if (c == 'f') {
+		*kind = JSCAN_FALSE;
 		return scan_literal(s, "false");
+	}
+	*kind = JSCAN_NULL;
 	if (c == 'n')
 		return scan_literal(s, "null");
 	return fail(s, "invalid value");
@@ -269,7 +273,7 @@ scan_value(struct scanner *s, enum jscan_kind *kind, int *escaped)
 	}
 }
 
-/* Decodes a member name with escapes so slot() sees the real name. */
+/* Decodes a member name with escapes so slot() gets the real name. */
 static int
 escaped_slot(const char *key, size_t len, jscan_slot_fn slot, void *data)
 {

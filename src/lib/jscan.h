@@ -3,9 +3,9 @@
  * fast where jv would parse every value into memory.
  *
  * Values point into the caller's line and live as long as it. The scanner
- * is strict RFC 8259 JSON with a nesting limit; jq's parser accepts a few
- * more forms (NaN, for instance), so a caller that wants jq's verdict
- * falls back to jv_parse when jscan_object fails. */
+ * accepts strict RFC 8259 JSON with a nesting limit. jq's parser accepts
+ * a few more forms (NaN, for instance), so a caller that wants jq's
+ * verdict falls back to jv_parse when jscan_object fails. */
 #ifndef ECS_JSCAN_H
 #define ECS_JSCAN_H
 

@@ -203,8 +203,8 @@ loading(const struct ui *ui)
 }
 
 /* Results. An empty query matches every record in input order, so it
- * needs no ranking; other queries rank candidates from the smallest
- * cached list of a wider query, or every record. */
+ * needs no ranking. Other queries rank the smallest cached list of a
+ * wider query, or else every record. */
 
 static void
 cache_drop(struct cached *c)
@@ -544,7 +544,8 @@ draw_info(struct ui *ui, size_t width)
 	buf_free(&info);
 }
 
-/* Line number line of text (split at newlines), or NULL. */
+/* Returns line number `line` of text (lines end at newlines) and its
+ * length in *n, or NULL when text has fewer lines. */
 static const char *
 nth_line(const char *text, size_t len, int line, size_t *n)
 {
@@ -679,7 +680,7 @@ draw(struct ui *ui)
 	ui->region = rows;
 }
 
-/* Preview: a jq expression is evaluated at once; a command runs in the
+/* Preview. A jq expression is evaluated at once. A command runs in the
  * background with the record on its stdin, and its output is shown as it
  * arrives. */
 

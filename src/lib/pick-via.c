@@ -1,4 +1,4 @@
-/* --via: hands the display lines to another picker and maps its answer
+/* --via: hands the display lines to another picker and maps its output
  * back to records.
  *
  * fzf and sk get "NUMBER<TAB>DISPLAY" lines and are told to show and
@@ -304,7 +304,8 @@ spawn_picker(struct via *v, int *in_fd, int *out_fd)
 	return pid;
 }
 
-/* Record index named by one line of the picker's answer, or -1. */
+/* Returns the record index named by one line of the picker's output, or
+ * -1. */
 static long
 answer_index(struct via *v, const char *line, size_t len)
 {
@@ -453,8 +454,8 @@ pick_via(const struct pick_options *o)
 	buf_free(&err);
 
 	/* A picker that exits before reading everything must not kill us,
-	 * and the input thread may still be writing to it afterwards; our
-	 * own stdout still ends quietly on a closed pipe (out_flush). */
+	 * because the input thread may still be writing to it. A closed
+	 * stdout still ends the program quietly through out_flush. */
 	signal(SIGPIPE, SIG_IGN);
 	pid = spawn_picker(v, &v->fd, &out_fd);
 	if (pthread_create(&v->thread, NULL, via_feed, v) != 0)

@@ -94,10 +94,10 @@ free_block(void *arg)
 	free(*(char **)arg);
 }
 
-/* read(2) as the one place where a reading thread may be cancelled: a
- * program that has its answer stops its input thread this way even while
- * the producer is still writing. Threads that use store_load disable
- * cancellation elsewhere; in other threads this changes nothing. */
+/* Calls read(2) as the one place where a reading thread may be
+ * cancelled, so a program that has its result stops its input thread even
+ * while the producer is still writing. Threads that use store_load
+ * disable cancellation elsewhere. In other threads this changes nothing. */
 static ssize_t
 read_cancelable(int fd, char **block, size_t off, size_t n)
 {
@@ -221,7 +221,8 @@ split_block(char *block, size_t len, int parts, uint64_t *seq,
 	return n;
 }
 
-/* What a worker does with each valid record of its piece. */
+/* A worker's task: one piece, and in filter mode the query to keep
+ * matches by. */
 struct piece_job {
 	struct piece *piece;
 	struct display *display;
@@ -788,8 +789,9 @@ rank_part(void *arg)
 		if (bound == INT32_MIN)
 			continue;
 		/* Once the heap is full, a line must beat its worst entry to
-		 * get in; one that cannot even with its bound as its score is
-		 * only counted. Without sorting only input order counts. */
+		 * get in. A line that cannot, even with its bound as its
+		 * score, is only counted. Without sorting, only input order
+		 * counts. */
 		h.index = i;
 		h.len = r->disp_len;
 		h.score = bound;

@@ -2,9 +2,9 @@
  * that threads turn into display lines, kept in one store, and ranked
  * against a query by several threads at once.
  *
- * Input rules are those of every NDJSON reader here: a UTF-8 BOM at the
- * start, CRLF, blank lines and lines of any length are accepted, and a
- * line that is not a JSON object is an error naming its line number.
+ * Input rules are those of every NDJSON reader here. A UTF-8 BOM at the
+ * start, CRLF, blank lines and lines of any length are accepted. A line
+ * that is not a JSON object is an error naming its line number.
  *
  * Ownership: the store owns its pieces and their bytes until store_free.
  * Record texts returned by the accessors are borrowed from the store. */
@@ -82,10 +82,10 @@ void store_add(struct store *s, struct piece *p);
 const char *store_display(const struct store *s, uint32_t i, size_t *len);
 const char *store_raw(const struct store *s, uint32_t i, size_t *len);
 
-/* Filter mode: reads fd, prints the records whose display matches q to
- * stdout (ranked unless no_sort; reversed order with tac), and the
- * malformed lines' messages to stderr. Returns the number of matches, or
- * -1 when reading failed; *errors receives the malformed line count. */
+/* Runs filter mode: reads fd and prints the records whose display matches
+ * q to stdout, ranked unless no_sort, and with tac in reversed order.
+ * Messages for malformed lines go to stderr and their count to *errors.
+ * Returns the number of matches, or -1 when reading failed. */
 long store_filter(int fd, const char *name, struct display **displays,
     int nthreads, const struct query *q, int no_sort, int tac,
     size_t *errors);

@@ -248,9 +248,9 @@ void
 term_suspend(struct term *t)
 {
 	/* Restore the terminal while still in the foreground, before the
-	 * shell sees the job stop and saves its modes. Then the whole process
-	 * group stops, as on a Ctrl-Z that the terminal turned into SIGTSTP,
-	 * so the shell sees the job stop. */
+	 * shell notices the stop and saves the terminal modes. Then the whole
+	 * process group stops, as on a Ctrl-Z that the terminal turned into
+	 * SIGTSTP, so the shell reports the job as stopped. */
 	leave_raw(t);
 	kill(0, SIGTSTP);
 }
@@ -385,7 +385,14 @@ term_parse_key(const char *buf, size_t len, int complete,
 		key->code = KEY_UNKNOWN;
 		return 1;
 	}
-	need = b < 0x80 ? 1 : b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : 2;
+	if (b < 0x80)
+		need = 1;
+	else if (b >= 0xf0)
+		need = 4;
+	else if (b >= 0xe0)
+		need = 3;
+	else
+		need = 2;
 	if (len < need && !complete)
 		return 0;
 	n = utf8_decode(buf, len, &cp);

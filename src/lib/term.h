@@ -82,8 +82,8 @@ struct term_key {
 };
 
 /* Decodes one key press from the start of buf. Returns the bytes used, or
- * 0 when buf holds only the start of a sequence; with complete set (no
- * more bytes are coming soon) a lone ESC is the Escape key. */
+ * 0 when buf contains only the start of a sequence. With complete set
+ * (no more bytes are coming soon), a lone ESC is the Escape key. */
 size_t term_parse_key(const char *buf, size_t len, int complete,
     struct term_key *key);
 
