@@ -62,6 +62,7 @@ if [ ! -s "$DISPLAY_TEXT" ]; then
 	ecs-pick --via "cat >'$DISPLAY_TEXT'" <"$DATA" >/dev/null
 fi
 size_mb=$(du -m "$DATA" | cut -f1)
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # 1. --filter. Both tools exit 1 when nothing matches, which measure()
 # would take for a failure.
@@ -140,7 +141,9 @@ steps=$(latency_run "$DATA" | tr '\n' ' ')
 	echo "($(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)),"
 	echo "$(fzf --version | head -1) from Debian, median of $RUNS runs."
 	echo "Input: $RECORDS task records, $size_mb MB (full task ARNs with"
-	echo "32-digit ids, so about 200 bytes a line)."
+	echo "32-digit ids, so about 200 bytes a line). Load average before and"
+	echo "after: $load_before, $(cut -d' ' -f1-3 /proc/loadavg); other work"
+	echo "on the machine shows as wall time well above CPU time."
 	echo
 	echo "## --filter"
 	echo

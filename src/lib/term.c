@@ -385,6 +385,11 @@ term_parse_key(const char *buf, size_t len, int complete,
 		key->code = KEY_UNKNOWN;
 		return 1;
 	}
+	if ((b >= 0x80 && b < 0xc2) || b > 0xf4) {
+		/* Not the first byte of any UTF-8 character. */
+		key->code = KEY_UNKNOWN;
+		return 1;
+	}
 	if (b < 0x80)
 		need = 1;
 	else if (b >= 0xf0)
