@@ -271,6 +271,7 @@ main(int argc, char **argv)
 	int rc;
 
 	cli_setup(argc, argv);
+	die_status = PICK_EXIT_ERROR;
 	text_init();
 	o.prompt = "> ";
 	parse_options(argc, argv, &o);

@@ -173,6 +173,9 @@ read_block(struct reader *r, size_t *len, int *failed)
 			break;
 		}
 		if (n == cap) {
+			if (cap >= PIECE_MAX / 2)
+				die("a line of more than %u bytes is too long to "
+				    "pick from", PIECE_MAX / 2);
 			cap *= 2;
 			buf = xrealloc(buf, cap + 1);
 		}
