@@ -122,18 +122,21 @@ latency_run()
 	tmux -S "$SOCKET" send-keys -t bench Escape
 	sleep 0.5
 	tmux -S "$SOCKET" kill-server 2>/dev/null
-	awk '/key to redraw/ { print $5 }' "$KEYS_LOG"
+	# Wall time and CPU time (all threads) of each key, in ms.
+	awk '/key to redraw/ { print $5, $14 }' "$KEYS_LOG"
 }
+# latency_stats COLUMN: median, 90th percentile and maximum of a column.
 latency_stats()
 {
-	sort -g | awk '{ v[NR] = $1 } END {
-		printf "%d keys: median %.1f ms, 90th percentile %.1f ms, max %.1f ms",
-		    NR, v[int((NR + 1) / 2)], v[int(NR * 0.9 + 0.5)], v[NR] }'
+	awk -v c="$1" '{ print $c }' | sort -g | awk '{ v[NR] = $1 } END {
+		printf "median %.1f ms, 90th percentile %.1f ms, max %.1f ms " \
+		    "(%d keys)", v[int((NR + 1) / 2)], v[int(NR * 0.9 + 0.5)],
+		    v[NR], NR }'
 }
 lat_full=$(latency_run "$DATA")
 head -n 100000 "$DATA" >"$BENCH_WORK/tasks-100000.ndjson"
 lat_small=$(latency_run "$BENCH_WORK/tasks-100000.ndjson")
-steps=$(latency_run "$DATA" | tr '\n' ' ')
+steps=$(latency_run "$DATA" | awk '{ printf "%s/%s ", $1, $2 }')
 
 {
 	echo "# ecs-pick against fzf"
@@ -178,9 +181,16 @@ steps=$(latency_run "$DATA" | tr '\n' ' ')
 	echo "\`billing\`, deleting four characters, \` run\`, clearing, \`4b2\`,"
 	echo "clearing, \`prod web\`, one key at a time:"
 	echo
-	echo "- $RECORDS records: $(latency_stats <<<"$lat_full")"
-	echo "- 100000 records: $(latency_stats <<<"$lat_small")"
+	echo "| records | wall time per key | CPU time per key (2 threads) |"
+	echo "| --- | --- | --- |"
+	echo "| $RECORDS | $(latency_stats 1 <<<"$lat_full") |" \
+	    "$(latency_stats 2 <<<"$lat_full") |"
+	echo "| 100000 | $(latency_stats 1 <<<"$lat_small") |" \
+	    "$(latency_stats 2 <<<"$lat_small") |"
 	echo
-	echo "Each step at $RECORDS records, in ms: $steps"
+	echo "On an idle machine the wall time of a key is about its CPU time"
+	echo "divided by the CPUs in use; above that, the difference is time"
+	echo "spent waiting for a CPU. Each step at $RECORDS records, wall/CPU"
+	echo "in ms: $steps"
 } >"$PAGE"
 echo "bench: wrote $PAGE" >&2

@@ -560,6 +560,32 @@ term_score(const struct match_term *t, const struct line *l, size_t *pos)
 	return anchored_score(t, l, pos);
 }
 
+/* Returns the first byte in [p, end) equal to c, or to c and its upper
+ * case when fold is set (c is then a lower-case letter), or NULL. Eight
+ * bytes are tested at a time: OR-ing 0x20 maps exactly 'A'-'Z' onto
+ * 'a'-'z' among the bytes that could equal a letter. */
+static const char *
+find_byte(const char *p, const char *end, uint32_t c, int fold)
+{
+	const uint64_t ones = 0x0101010101010101ull;
+	const uint64_t high = 0x8080808080808080ull;
+	const uint64_t pattern = ones * c, mask = fold ? ones * 0x20 : 0;
+
+	while (end - p >= 8) {
+		uint64_t w, x;
+
+		memcpy(&w, p, 8);
+		x = (w | mask) ^ pattern;
+		if (((x - ones) & ~x & high) != 0)
+			break;
+		p += 8;
+	}
+	for (; p < end; p++)
+		if ((uint32_t)((unsigned char)*p | (fold ? 0x20 : 0)) == c)
+			return p;
+	return NULL;
+}
+
 /* Necessary condition checked on the raw bytes before decoding: the
  * term's ASCII characters occur in order. UTF-8 never uses ASCII byte
  * values inside a multi-byte character, so this never rejects a match. */
@@ -571,19 +597,13 @@ ascii_prefilter(const struct match_term *t, const char *text, size_t len)
 
 	for (i = 0; i < t->len; i++) {
 		uint32_t c = t->chars[i];
-		const char *a, *b;
 
 		if (c >= 0x80)
 			continue;
-		a = memchr(p, (int)c, (size_t)(end - p));
-		if (!t->case_sensitive && c - 'a' < 26u) {
-			b = memchr(p, (int)(c - 32), (size_t)(a ? a - p : end - p));
-			if (b)
-				a = b;
-		}
-		if (!a)
+		p = find_byte(p, end, c, !t->case_sensitive && c - 'a' < 26u);
+		if (!p)
 			return 0;
-		p = a + 1;
+		p++;
 	}
 	return 1;
 }

@@ -1112,10 +1112,20 @@ read_keys(struct ui *ui, int complete)
 	return act;
 }
 
+/* CPU time of the whole process (all threads), in microseconds. */
+static int64_t
+cpu_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 static void
 redraw(struct ui *ui)
 {
-	int64_t t0 = now_us(), t1, t2;
+	int64_t t0 = now_us(), c0 = cpu_us(), t1, t2;
 
 	update_results(ui);
 	t1 = now_us();
@@ -1124,10 +1134,12 @@ redraw(struct ui *ui)
 	t2 = now_us();
 	if (ui->o->debug && ui->key_start_us) {
 		fprintf(stderr, "ecs-pick: key to redraw %.2f ms (rank %.2f "
-				"ms, draw %.2f ms), %zu/%u matches\n",
+				"ms, draw %.2f ms, CPU %.2f ms), %zu/%u "
+				"matches\n",
 		    (double)(t2 - ui->key_start_us) / 1000,
 		    (double)(t1 - t0) / 1000, (double)(t2 - t1) / 1000,
-		    ui->n_matches, ui->store.n);
+		    (double)(cpu_us() - c0) / 1000, ui->n_matches,
+		    ui->store.n);
 		ui->key_start_us = 0;
 	}
 }
