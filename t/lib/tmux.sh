@@ -47,7 +47,7 @@ screen()
 	tmux_cmd capture-pane -t pick -p "$@"
 }
 
-# Polls every 0.1 s; on time out the screen goes to the TAP diagnostics
+# Polls every 0.1 s. On time out the screen goes to the TAP diagnostics
 # and the status is 1, so the check after it fails with the reason.
 wait_screen()
 {
