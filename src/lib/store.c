@@ -695,7 +695,11 @@ hit_compare(const struct hit *a, const struct hit *b, int sort, int tac)
 }
 
 /* One thread's share of a ranking: positions [begin, end) of the
- * candidate sequence cand[] followed by from, from + 1, ... */
+ * candidate sequence cand[] followed by from, from + 1, ...
+ * NOTE: every candidate is still read once per key (signature, then the
+ * text unless the signature rejects it), so a key costs about 10-60 ms of
+ * CPU with a million records (bench/pick.sh), above a 20 ms budget on
+ * two cores for broad queries. */
 struct rank_job {
 	const struct store *s;
 	const struct query *q;
