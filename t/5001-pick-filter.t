@@ -59,6 +59,16 @@ like "$(cat err)" 'ecs-pick: stdin:5: invalid JSON' \
 like "$(cat err)" 'stdin:6: expected a JSON object' \
 	"a JSON array is rejected with its line number"
 
+# Lines that cannot match are still checked: a malformed one is reported
+# and a record only jq's parser accepts (NaN) is displayed as jq prints it.
+printf '%s\n' '{"name":"one"}' '{"name":"q", oops}' '{"name": NaN}' \
+	>lenient.ndjson
+out=$(ecs-pick --filter qqqq <lenient.ndjson 2>err)
+is "$?" 2 "a malformed line is an error even when nothing matches"
+like "$(cat err)" 'stdin:2: invalid JSON' "and names its line"
+out=$(ecs-pick --filter "'null" <lenient.ndjson 2>/dev/null)
+is "$out" '{"name": NaN}' "a NaN record matches its display as null"
+
 # A long line (1 MiB string) is read whole.
 {
 	printf '{"name":"long-'

@@ -193,6 +193,18 @@ display_free(struct display *d)
 	free(d);
 }
 
+/* Digits, ages (s m h d), ISO 8601 times (- : T Z), "-" for missing
+ * values, "/" and the words of the formats below, and "^?" for DEL. */
+static const char added_chars[] =
+    "0123456789smhd-:tz. /exc" "services running pending agent connected "
+    "disconnected tasks expires ^?";
+
+const char *
+display_added_chars(const struct display *d)
+{
+	return d->jq ? NULL : added_chars;
+}
+
 size_t
 display_format_failures(const struct display *d, const char **first)
 {
@@ -726,6 +738,23 @@ display_record(struct display *d, const char *line, size_t len,
 		    (size_t)jv_string_length_bytes(jv_copy(text)), 0);
 	jv_free(text);
 	return 0;
+}
+
+static int
+no_slot(const char *key, size_t len, void *data)
+{
+	(void)key;
+	(void)len;
+	(void)data;
+	return -1;
+}
+
+int
+display_strict_object(const char *line, size_t len)
+{
+	const char *why;
+
+	return jscan_object(line, len, no_slot, NULL, NULL, &why) == 0;
 }
 
 /* Replaces secret members anywhere in v with "***". Consumes v. */

@@ -23,6 +23,14 @@ void display_free(struct display *d);
  * reason appended to err. */
 int display_record(struct display *d, const char *line, size_t len,
     struct buf *out, struct buf *err);
+/* Characters (lower case for both cases) that the default display adds
+ * to what an ASCII record without escapes contains, or NULL when any
+ * character may appear (a --format expression). */
+const char *display_added_chars(const struct display *d);
+/* Returns 1 when line is one strict JSON object, checked without making
+ * its display line; 0 when only display_record can tell (jq's parser
+ * accepts a few more forms). */
+int display_strict_object(const char *line, size_t len);
 /* Number of records on which the jq expression failed (their display is
  * the compact record), and the first failure's message (borrowed). */
 size_t display_format_failures(const struct display *d, const char **first);

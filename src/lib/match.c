@@ -1211,3 +1211,67 @@ query_matches(const struct query *q, const char *text, size_t len,
 			return 0;
 	return 1;
 }
+
+void
+query_required(const struct query *q, const char *added,
+    struct match_required *r)
+{
+	size_t s, i;
+
+	r->n = 0;
+	for (s = 0; s < q->n; s++) {
+		const struct match_term *t = &q->sets[s].terms[0];
+
+		/* Alternatives and inverse terms require nothing alone. */
+		if (q->sets[s].n != 1 || t->inverse)
+			continue;
+		for (i = 0; i < t->len && r->n < sizeof(r->c); i++) {
+			uint32_t c = t->chars[i];
+			uint32_t lower = c - 'A' < 26u ? c + 32 : c;
+
+			if (c >= 0x80 || strchr(added, (int)lower))
+				continue;
+			r->c[r->n] = (unsigned char)(t->case_sensitive ? c : lower);
+			r->fold[r->n] = !t->case_sensitive && lower - 'a' < 26u;
+			r->n++;
+		}
+	}
+}
+
+/* Nonzero when any byte of the word is a backslash or above 0x7e. */
+static uint64_t
+escape_or_high(uint64_t w)
+{
+	const uint64_t ones = 0x0101010101010101ull;
+	const uint64_t high = 0x8080808080808080ull;
+	uint64_t slash = w ^ (ones * '\\');
+
+	/* Adding 1 to each byte sets the high bit of 0x7f and above. */
+	return ((w + ones) | w | ((slash - ones) & ~slash)) & high;
+}
+
+int
+match_required_present(const struct match_required *r, const char *line,
+    size_t len)
+{
+	const char *p = line, *end = line + len;
+	size_t i;
+
+	if (r->n == 0)
+		return 1;
+	/* Escapes and other bytes decode or display as other characters. */
+	for (; end - p >= 8; p += 8) {
+		uint64_t w;
+
+		memcpy(&w, p, 8);
+		if (escape_or_high(w))
+			return 1;
+	}
+	for (; p < end; p++)
+		if (*p == '\\' || (unsigned char)*p >= 0x7f)
+			return 1;
+	for (i = 0; i < r->n; i++)
+		if (!find_byte(line, end, r->c[i], r->fold[i]))
+			return 0;
+	return 1;
+}

@@ -76,6 +76,24 @@ int32_t query_signature_bound(const struct query *q,
 int query_matches(const struct query *q, const char *text, size_t len,
     const struct match_signature *sig);
 
+/* Characters a raw input line must contain for its display line to
+ * match, found before the display line is made: for each single-term set,
+ * the term's ASCII characters that the display format never adds. */
+struct match_required {
+	unsigned char c[64];
+	unsigned char fold[64];	/* also accept the upper case of c */
+	size_t n;
+};
+
+/* Fills r from q, given the characters the display format may add to
+ * what the line contains (lower case stands for both cases). */
+void query_required(const struct query *q, const char *added,
+    struct match_required *r);
+/* Returns 0 when an ASCII line without backslashes lacks a required
+ * character, so its display cannot match; 1 when it may match. */
+int match_required_present(const struct match_required *r,
+    const char *line, size_t len);
+
 /* Returns 1 and stores the score when text matches q, else 0. */
 int query_match(const struct query *q, const char *text, size_t len,
     int32_t *score);

@@ -16,7 +16,7 @@
 /* Input is read in blocks of this size (a block grows for a longer
  * line). Smaller blocks are not split between threads: the split would
  * cost more than it saves. */
-#define BLOCK_SIZE (8u << 20)
+#define BLOCK_SIZE (32u << 20)
 #define SPLIT_MIN (256u << 10)
 /* Candidates below this count are ranked by the calling thread alone. */
 #define RANK_SPLIT_MIN 20000
@@ -233,6 +233,7 @@ struct piece_job {
 	int32_t *scores;		/* filter mode: score per kept record */
 	struct buf scratch;
 	struct buf arena;		/* filter mode: copies of kept lines */
+	const struct match_required *required;	/* filter mode, or NULL */
 	int copy;			/* copy kept lines into arena */
 	size_t rec_cap;
 };
@@ -305,6 +306,11 @@ process_piece(void *arg)
 		for (i = 0; i < len && (line[i] == ' ' || line[i] == '\t'); i++)
 			;
 		if (i == len)
+			goto next;
+		/* A valid line that cannot match needs no display line. */
+		if (job->required &&
+		    !match_required_present(job->required, line, len) &&
+		    display_strict_object(line, len))
 			goto next;
 		if (job->query)
 			buf_reset(disp);
@@ -631,12 +637,17 @@ store_filter(int fd, const char *name, struct display **displays,
     int nthreads, const struct query *q, int no_sort, int tac,
     size_t *errors)
 {
+	struct match_required required;
+	const char *added = display_added_chars(displays[0]);
 	struct filter f;
 	struct reader r;
 	uint64_t seq = 0;
 	int failed = 0, keep = tac || (!no_sort && !query_is_empty(q));
 	size_t i;
 
+	required.n = 0;
+	if (added)
+		query_required(q, added, &required);
 	memset(&f, 0, sizeof(f));
 	f.name = name;
 	f.sort = !no_sort && !query_is_empty(q);
@@ -658,6 +669,7 @@ store_filter(int fd, const char *name, struct display **displays,
 			f.jobs[i].display = displays[i];
 			f.jobs[i].query = q;
 			f.jobs[i].copy = keep;
+			f.jobs[i].required = required.n ? &required : NULL;
 		}
 		/* Job 0 runs here so that a single thread does not wait. */
 		for (i = 1; i < f.n_pieces; i++)
