@@ -1194,7 +1194,7 @@ query_matches(const struct query *q, const char *text, size_t len,
 	size_t s, k;
 
 	/* On an ASCII line an ASCII fuzzy term matches exactly when its
-	 * characters occur in order, which memchr finds quickly. */
+	 * characters occur in order, which find_byte checks quickly. */
 	if (sig->occurs & SIG_NON_ASCII_LINE)
 		return match_line(q, text, len, INT32_MAX, &score, NULL,
 			   NULL) != 0;
