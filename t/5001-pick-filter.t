@@ -35,6 +35,23 @@ out=$(ecs-pick --filter run --no-sort <tasks.ndjson | jq -r .group)
 is "$out" "$(printf 'service:web\nfamily:webhook')" \
 	"--no-sort keeps input order"
 
+# With --no-sort a match is printed while the producer still writes.
+mkfifo feed result
+ecs-pick --filter err --no-sort <feed >result &
+picker=$!
+exec 3>feed 4<result
+printf '{"name":"err-1"}\n{"name":"ok"}\n' >&3
+line=
+read -r -t 20 line <&4
+is "$line" '{"name":"err-1"}' "--no-sort prints a match before the input ends"
+printf '{"name":"err-2"}\n' >&3
+exec 3>&-
+read -r -t 20 line <&4
+is "$line" '{"name":"err-2"}' "and the next one when it comes"
+exec 4<&-
+wait "$picker"
+is "$?" 0 "the streaming filter exits 0"
+
 # Ranking: the run at a word start wins over letters spread out.
 printf '%s\n' '{"name":"w-x-e-x-b"}' '{"name":"my-web"}' \
 	'{"name":"webhook"}' '{"name":"a web"}' >rank.ndjson

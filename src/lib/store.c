@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "display.h"
@@ -475,6 +476,7 @@ struct filter {
 	const char *name;
 	int sort;
 	int tac;
+	int keep;		/* matches are kept for ranking, not printed */
 	long lines;
 	size_t errors;
 	size_t n_matches;
@@ -544,6 +546,10 @@ filter_finish_pieces(struct filter *f)
 	}
 	for (i = 0; i < f->n_pieces; i++)
 		piece_free(f->pieces[i]);
+	/* Matches printed as they come reach a reader that follows the
+	 * stream now, not when the output buffer fills. */
+	if (f->n_pieces && !f->keep)
+		out_flush();
 	f->n_pieces = 0;
 }
 
@@ -639,12 +645,15 @@ store_filter(int fd, const char *name, struct display **displays,
 {
 	struct match_required required;
 	const char *added = display_added_chars(displays[0]);
+	struct stat st;
+	int regular;
 	struct filter f;
 	struct reader r;
 	uint64_t seq = 0;
 	int failed = 0, keep = tac || (!no_sort && !query_is_empty(q));
 	size_t i;
 
+	regular = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
 	required.n = 0;
 	if (added)
 		query_required(q, added, &required);
@@ -652,6 +661,7 @@ store_filter(int fd, const char *name, struct display **displays,
 	f.name = name;
 	f.sort = !no_sort && !query_is_empty(q);
 	f.tac = tac;
+	f.keep = keep;
 	reader_init(&r, fd, !keep);
 	for (;;) {
 		size_t len;
@@ -678,6 +688,10 @@ store_filter(int fd, const char *name, struct display **displays,
 				die("cannot start a thread: %s", strerror(errno));
 		if (f.n_pieces)
 			process_piece(&f.jobs[0]);
+		/* Printed matches go out before the next read, which may wait
+		 * for a slow producer (a regular file never makes it wait). */
+		if (!keep && !regular)
+			filter_finish_pieces(&f);
 	}
 	if (failed)
 		error("%s: read failed: %s", name, strerror(errno));
