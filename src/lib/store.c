@@ -17,7 +17,7 @@
 /* Input is read in blocks of this size (a block grows for a longer
  * line). Smaller blocks are not split between threads: the split would
  * cost more than it saves. */
-#define BLOCK_SIZE (32u << 20)
+#define BLOCK_SIZE (8u << 20)
 #define SPLIT_MIN (256u << 10)
 /* Candidates below this count are ranked by the calling thread alone. */
 #define RANK_SPLIT_MIN 20000
