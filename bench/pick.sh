@@ -164,7 +164,9 @@ steps=$(latency_run "$DATA" | awk '{ printf "%s/%s ", $1, $2 }')
 		table_md "q=${q:-(empty)} " "q=${q:-(empty)} fzf"
 		echo
 	done
-	echo "Matches per query:"
+	echo "Matches per query (ages in display lines move with the clock,"
+	echo "so a query with digits can differ by a few between runs made"
+	echo "seconds apart):"
 	echo
 	echo "| query | ecs-pick | fzf on the records | fzf on the display lines |"
 	echo "| --- | --- | --- | --- |"
