@@ -22,7 +22,10 @@ extern const char *program_name;
 
 void set_program_name(const char *argv0);
 
-/* Prints "PROGRAM: message" and exits with EXIT_RUNTIME. */
+/* Exit status of die(): EXIT_RUNTIME unless a program sets another (ecs-exec
+ * keeps 1 for the remote command and uses 255). */
+extern int die_status;
+/* Prints "PROGRAM: message" and exits with die_status. */
 void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 /* Prints "PROGRAM: message", a hint to run --help, and exits with EXIT_USAGE. */
 void die_usage(const char *fmt, ...)
