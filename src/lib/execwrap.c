@@ -80,7 +80,7 @@ execwrap_command(struct buf *out, int argc, char *const *argv,
 	execwrap_script(&script, nonce);
 	buf_adds(out, "/bin/sh -c ");
 	shell_quote(out, script.data);
-	buf_adds(out, " ecs-exec");
+	buf_adds(out, " sh");
 	if (argc == 0)
 		buf_adds(out, " /bin/sh");
 	for (i = 0; i < argc; i++) {
