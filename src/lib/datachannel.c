@@ -68,6 +68,7 @@ struct dc_session {
 	int attempts;			/* failed connects in a row */
 	int dead_resumes;		/* resumes after a silent peer */
 	int killing;			/* the socket is being closed by us */
+	char *last_error;		/* of the last ResumeSession */
 	struct buf rx;			/* a message being reassembled */
 	struct ctl_frame *ctl_head, *ctl_tail;
 	int64_t last_inbound, last_ping;
@@ -902,9 +903,11 @@ connection_lost(struct dc_session *s, const char *why)
 	if (++s->attempts > RECONNECT_ATTEMPTS) {
 		struct buf msg = BUF_INIT;
 
-		buf_addf(&msg, "cannot connect to the data channel: %s "
-			       "(after %d attempts)",
-		    why, s->attempts);
+		buf_addf(&msg, "%s the data channel: %s (gave up after %d "
+			       "attempts)",
+		    s->ever_opened ? "lost the connection to"
+				   : "cannot connect to",
+		    why, s->attempts - 1);
 		finish(s, DC_END_FAILED, msg.data);
 		buf_free(&msg);
 		return;
@@ -939,8 +942,8 @@ resume(struct dc_session *s)
 		aws_error_format(req, &err);
 		aws_request_free(req);
 		if (retry && s->attempts < RECONNECT_ATTEMPTS) {
-			debug(s, "%s", err.data);
-			buf_free(&err);
+			free(s->last_error);
+			s->last_error = buf_detach(&err);
 			return 1;
 		}
 		{
@@ -984,7 +987,7 @@ reconnect_timer(struct evtimer *t)
 		if (rc < 0)
 			return;
 		if (rc > 0) {
-			connection_lost(s, "ResumeSession failed");
+			connection_lost(s, s->last_error);
 			return;
 		}
 	}
@@ -1229,5 +1232,6 @@ dc_free(struct dc_session *s)
 	free(s->session_type);
 	free(s->region);
 	free(s->label);
+	free(s->last_error);
 	free(s);
 }
