@@ -179,13 +179,16 @@ with_kind(const char *kind, jv obj)
 	    obj);
 }
 
+/* Consumes failures. */
 static void
 report_failures(struct ls *ls, const char *operation, jv failures)
 {
 	int i, n;
 
-	if (jv_get_kind(failures) != JV_KIND_ARRAY)
+	if (jv_get_kind(failures) != JV_KIND_ARRAY) {
+		jv_free(failures);
 		return;
+	}
 	n = jv_array_length(jv_copy(failures));
 	for (i = 0; i < n; i++) {
 		jv f = jv_array_get(jv_copy(failures), i);
@@ -199,6 +202,7 @@ report_failures(struct ls *ls, const char *operation, jv failures)
 		ls->failed = 1;
 		jv_free(f);
 	}
+	jv_free(failures);
 }
 
 static void

@@ -752,8 +752,13 @@ on_http_done(struct http_request *h)
 	if (h->result != CURLE_OK) {
 		int timeout = h->result == CURLE_OPERATION_TIMEDOUT;
 
-		set_error(req, "", "%s %s: %s", req->method, req->url,
-		    h->error);
+		if (timeout)
+			set_error(req, "", "%s at %s timed out (%s); set "
+					   "ECS_TIMEOUT to wait longer",
+			    req->svc->name, req->url, h->error);
+		else
+			set_error(req, "", "cannot reach %s at %s: %s",
+			    req->svc->name, req->url, h->error);
 		req->error.status = 0;
 		if (is_retryable_transport(h->result) && !h->too_large &&
 		    schedule_retry(req, timeout, 0))

@@ -353,6 +353,13 @@ def cmd_ctl(args):
         else:
             rule = parse_fault_words(words[1:])
         command = {"cmd": "fault", "rule": rule}
+    elif words[0].startswith("exec-"):
+        from .execfix import parse_ctl
+
+        try:
+            command = parse_ctl(words)
+        except ValueError as err:
+            raise UsageError(f"ctl {err}") from None
     elif words[0] == "set":
         command = {"cmd": "set",
                    "settings": dict(parse_setting(w) for w in words[1:])}
@@ -502,7 +509,7 @@ def build_parser():
         "| fault RULE_JSON | fault [--count N] [--skip N] [--service S] "
         "[--match JSON] [--delay S] [--date-offset S] [--forward] OP ACTION "
         "[ARGS] | set NAME=VALUE... | settings | reset | moto-auth N "
-        "| COMMAND_JSON"))
+        "| COMMAND_JSON | exec-* (see the exec section of t/README.md)"))
 
     seed = add("seed", "create ECS resources in bulk; prints their ARNs",
                cmd_seed)

@@ -148,6 +148,7 @@ def run(state_dir, auth_count, ttl, watch_pid):
     moto_stopper = threading.Thread(target=moto.stop, name="moto-stop")
     moto_stopper.start()
     front.shutdown()
+    front.state.exec.shutdown()
     front.server_close()
     moto_stopper.join()
     try:

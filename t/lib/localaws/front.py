@@ -18,7 +18,7 @@ import traceback
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from . import awsproto, ecs, faults
+from . import awsproto, ecs, execfix, faults, mgs
 
 CONTROL_PREFIX = "/__front/"
 # Requests carrying this header (the seeding helpers send it) are neither
@@ -62,6 +62,7 @@ class FrontState:
         self.settings = dict(DEFAULT_SETTINGS)
         self.faults = faults.RuleSet()
         self.ecs = ecs.EcsFixer(self.settings)
+        self.exec = execfix.ExecState(self)
         self._lock = threading.Lock()
         self._log = []
         self._seq = 0
@@ -165,6 +166,8 @@ class FrontState:
         """Carry out one control command and return its JSON result."""
         if not isinstance(command, dict) or "cmd" not in command:
             raise ControlError('a command is a JSON object with "cmd"')
+        if str(command["cmd"]).startswith("exec-"):
+            return self.exec.control(command)
         handler = getattr(self, "_cmd_" + str(command["cmd"]).replace(
             "-", "_"), None)
         if handler is None:
@@ -218,6 +221,7 @@ class FrontState:
         self._moto_post("/moto-api/reset", b"")
         self.faults.clear()
         self.ecs.reset()
+        self.exec.reset()
         self.clear_log()
         self.settings.clear()
         self.settings.update(DEFAULT_SETTINGS)
@@ -278,6 +282,9 @@ class FrontHandler(BaseHTTPRequestHandler):
             return
         if self.path.startswith(CONTROL_PREFIX):
             self._control(body)
+            return
+        if self.path.startswith(execfix.DATA_CHANNEL_PREFIX):
+            mgs.serve(self, self.server.state.exec)
             return
         self._proxy(body, dechunked)
 
@@ -359,7 +366,10 @@ class FrontHandler(BaseHTTPRequestHandler):
         action = rule["action"] if rule else None
         if action in faults.REPLY_WITHOUT_FORWARD and not rule["forward"]:
             return self._fault_reply(call, rule)
-        reply = self._forward(call, body, dechunked)
+        # ExecuteCommand and the SSM session calls are answered here.
+        reply = self.server.state.exec.answer(call, self.server.server_port)
+        if reply is None:
+            reply = self._forward(call, body, dechunked)
         if action in faults.REPLY_WITHOUT_FORWARD:
             return self._fault_reply(call, rule)
         try:

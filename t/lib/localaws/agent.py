@@ -1,0 +1,936 @@
+"""The agent side of an ECS Exec session: a command in a pseudo-terminal.
+
+Like the SSM agent's InteractiveCommands plugin, the command string is split
+shell-style and executed directly (no shell) in a pty with
+TERM=xterm-256color, here in a scratch directory of its own. Terminal output
+goes to the client as output_stream_data messages of at most 1024 bytes that
+keep UTF-8 characters whole; keystrokes and Size messages go to the pty.
+
+The reliability layer follows the agent: sequence numbers from 0 with SYN
+on the first message, an ack for every stream message the handler accepts,
+out-of-order messages acked and buffered, duplicates acked again, and the
+oldest unacknowledged message resent by a 100 ms timer once the
+TCP-like RTO estimate has passed. No exit code is sent, because
+InteractiveCommands has no way to carry one.
+
+One Agent lives as long as its session; connections come and go
+(ResumeSession), and the sequence numbers and buffers survive them.
+"""
+
+import collections
+import hashlib
+import json
+import logging
+import os
+import select
+import shlex
+import shutil
+import signal
+import struct
+import tempfile
+import termios
+import fcntl
+import threading
+import time
+
+from . import agentmsg as am
+from . import handshake as hs
+
+log = logging.getLogger("local-aws")
+
+# RTO estimator constants of the agent and the plugin, in seconds.
+INITIAL_SRTT = 0.1
+INITIAL_RTO = 0.2
+MIN_RTO_TERM = 0.01
+MAX_RTO = 1.0
+TICK = 0.1
+# A reordered message waits this long for a successor before it is sent.
+REORDER_WAIT = 0.5
+# An unfinished UTF-8 sequence at the end of a read waits this long for
+# its remaining bytes before it is sent as it is.
+UTF8_WAIT = 0.1
+# Keystrokes waiting for the pty beyond this many bytes are rejected
+# (no ack), so the client resends them later.
+INPUT_CAPACITY = 64 * 1024
+
+IDLE_TIMEOUT_OUTPUT = ("Your session timed out due to inactivity and has "
+                       "been terminated.")
+
+
+class Outgoing:
+    """One sent stream message, kept until the client acknowledges it."""
+
+    __slots__ = ("message", "data", "sends", "first_sent", "last_sent",
+                 "corrupt_only", "fault")
+
+    def __init__(self, message, data):
+        self.message = message
+        self.data = data
+        self.sends = 0
+        self.first_sent = None
+        # None while the message waits for a connection.
+        self.last_sent = None
+        # True while the only copy sent had a corrupted digest.
+        self.corrupt_only = False
+        # The fault record to update when the ack arrives.
+        self.fault = None
+
+
+class Agent:
+    def __init__(self, session, state):
+        self.session = session
+        self.state = state
+        self.lock = threading.RLock()
+        self.changed = threading.Condition(self.lock)
+        self.conn = None
+        self.stopped = threading.Event()
+
+        self.next_seq = 0
+        self.outgoing = collections.OrderedDict()
+        self.held = None
+        self.held_since = 0.0
+        # True when some message in outgoing was never sent.
+        self.unsent = False
+        self.far_ahead = {}
+        self.ignored_ids = {}
+        self.srtt = INITIAL_SRTT
+        self.rttvar = 0.0
+        self.rto = INITIAL_RTO
+
+        self.expected = 0
+        self.buffered = {}
+        self.received = {}
+        self.input_faults = {}
+        self.acked_faults = {}
+
+        self.pid = None
+        self.master = None
+        self.process_started = None
+        self.first_output_sent = False
+        self.input_queue = collections.deque()
+        self.input_bytes = 0
+        self.input_ready = threading.Condition(self.lock)
+        self.paused_until = None
+        self.closing = False
+        self.handshake = None
+        self.cipher = None
+        self.last_ping = time.monotonic()
+        self.last_input = time.monotonic()
+        self.connected_time = 0.0
+        self.scratch = None
+        self.timer = threading.Thread(target=self._timer_loop, daemon=True,
+                                      name=f"agent-timer-{session.id}")
+        self.timer.start()
+
+    def setting(self, name):
+        return self.session.setting(name)
+
+    # Connections.
+
+    def attach(self, conn):
+        """Make conn the session's connection; start the agent on the first."""
+        with self.lock:
+            old = self.conn
+            self.conn = conn
+            if old is not None:
+                self.session.event("connection-replaced")
+                old.drop()
+            if self.closing:
+                return
+            if self.process_started is None and self.handshake is None:
+                self._begin()
+                return
+            self._flush_unsent()
+
+    def detach(self, conn):
+        """Forget conn; return True when it was the current connection."""
+        with self.lock:
+            current = self.conn is conn
+            if current:
+                self.conn = None
+            self.changed.notify_all()
+            return current
+
+    def _connected(self):
+        return (self.conn is not None and not self.conn.stalled()
+                and self.paused_until is None)
+
+    # Start: a handshake when one is configured, then the command.
+
+    def _begin(self):
+        mode = self.setting("handshake")
+        if self.session.kind != "ecs-exec":
+            self._start_port_session()
+            return
+        if mode == "none":
+            self._start_process()
+            return
+        self.handshake = hs.Handshake(self, mode)
+        self.handshake.start()
+
+    def handshake_done(self, cipher, message):
+        """Finish a successful handshake and start the command."""
+        with self.lock:
+            self.cipher = cipher
+            self.handshake = None
+            if message is not None:
+                self.send_stream(am.PT_HANDSHAKE_COMPLETE, message)
+            self._start_process()
+
+    def _start_port_session(self):
+        # NOTE: port forwarding sessions (StartSession) are answered by the
+        # API, but their data channel only tells the client it is missing.
+        threading.Thread(target=self.terminate, daemon=True, args=(
+            "The local AWS does not implement port forwarding sessions.",
+            "unsupported"), name="agent-port").start()
+
+    def _start_process(self):
+        command = self.session.command
+        try:
+            argv = shlex.split(command)
+        except ValueError as err:
+            argv = None
+            problem = f"invalid command {command!r}: {err}"
+        else:
+            problem = None if argv else "empty command"
+        env = dict(os.environ)
+        env["TERM"] = "xterm-256color"
+        path = shutil.which(argv[0], path=env.get("PATH")) if argv else None
+        if argv and path is None:
+            # NOTE: the real agent's wording for a missing executable is
+            # not known; this is Go's exec error text.
+            problem = (f'exec: "{argv[0]}": executable file not found in '
+                       "$PATH")
+        if problem:
+            self.session.event("command-failed", detail=problem)
+            threading.Thread(target=self.terminate, daemon=True,
+                             args=(problem, "command-failed")).start()
+            return
+
+        self.scratch = tempfile.mkdtemp(prefix=f"{self.session.id}.",
+                                        dir=self.state.scratch_root)
+        env["PWD"] = self.scratch
+        pid, master = os.forkpty()
+        if pid == 0:
+            try:
+                os.chdir(self.scratch)
+                os.execve(path, argv, env)
+            except BaseException as err:
+                os.write(2, f"exec {path}: {err}\r\n".encode())
+            os._exit(127)
+        self.pid = pid
+        self.master = master
+        self.process_started = time.monotonic()
+        self.session.process_started(pid, argv, self.scratch)
+        threading.Thread(target=self._read_terminal, daemon=True,
+                         name=f"agent-pty-{self.session.id}").start()
+        threading.Thread(target=self._write_terminal, daemon=True,
+                         name=f"agent-stdin-{self.session.id}").start()
+
+    def _warming_up(self):
+        if self.process_started is None:
+            return True
+        return (time.monotonic() - self.process_started
+                < self.setting("warmup"))
+
+    # Sending.
+
+    def send_stream(self, payload_type, payload):
+        """Number, record and send one output_stream_data message."""
+        with self.lock:
+            sequence = self.next_seq
+            self.next_seq += 1
+            message = am.Message(am.OUTPUT, payload, sequence=sequence,
+                                 flags=am.FLAG_SYN if sequence == 0 else 0,
+                                 payload_type=payload_type)
+            entry = Outgoing(message, am.encode(message))
+            self.outgoing[sequence] = entry
+            self.session.count("messagesSent")
+            if payload_type == am.PT_OUTPUT:
+                self.session.count("bytesOut", len(payload))
+            if self._connected():
+                self._send_new(entry)
+            else:
+                self.unsent = True
+
+    def _send_new(self, entry):
+        """Send a message for the first time, through the output faults."""
+        rule = self.state.rules.take("output", self.session.id,
+                                     self.session.task_arn)
+        if rule is None:
+            self._transmit(entry)
+            self._release_held(entry)
+            return
+        action = rule["action"]
+        sequence = entry.message.sequence
+        record = self.session.fault(action, seq=sequence)
+        entry.fault = record
+        now = time.monotonic()
+        if action == "drop":
+            entry.sends = 1
+            entry.first_sent = entry.last_sent = now
+        elif action == "duplicate":
+            self._transmit(entry)
+            self.conn.send(entry.data)
+            self._release_held(entry)
+        elif action == "reorder":
+            self._release_held(None)
+            self.held = entry
+            self.held_since = now
+        elif action == "corrupt-digest":
+            bad = hashlib.sha256(b"corrupt" + entry.data).digest()
+            self.conn.send(am.encode(entry.message, digest=bad))
+            entry.sends = 1
+            entry.first_sent = entry.last_sent = now
+            entry.corrupt_only = True
+            self._release_held(entry)
+        elif action == "split-frames":
+            self._transmit(entry, pieces=rule["pieces"],
+                           ping_between=rule["ping"])
+            self._release_held(entry)
+        elif action == "far-ahead":
+            self._send_far_ahead(sequence + rule["distance"], record)
+            self._transmit(entry)
+            self._release_held(entry)
+        elif action in ("unknown-type", "session-state"):
+            self._send_ignorable(action, rule, record)
+            self._transmit(entry)
+            self._release_held(entry)
+        elif action == "pause":
+            self.conn.send(self._publication(am.PAUSE_PUBLICATION))
+            self.paused_until = now + rule["seconds"]
+            self.unsent = True
+            record["seconds"] = rule["seconds"]
+        elif action == "stall":
+            entry.sends = 1
+            entry.first_sent = entry.last_sent = now
+            self.conn.stall(rule["seconds"])
+            record["seconds"] = rule["seconds"]
+        elif action == "close":
+            entry.sends = 1
+            entry.first_sent = entry.last_sent = now
+            self._close_for_fault(rule, record)
+
+    def _transmit(self, entry, pieces=1, ping_between=False):
+        now = time.monotonic()
+        self.conn.send(entry.data, pieces=pieces, ping_between=ping_between)
+        entry.sends += 1
+        if entry.first_sent is None:
+            entry.first_sent = now
+        entry.last_sent = now
+
+    def _release_held(self, after):
+        """Send a reordered message once its successor went out."""
+        held = self.held
+        if held is None or held is after:
+            return
+        self.held = None
+        if self.conn is not None:
+            self._transmit(held)
+        else:
+            self.unsent = True
+
+    def _flush_unsent(self):
+        """Send, in order, the messages that waited for a connection."""
+        if not self.unsent or not self._connected():
+            return
+        self.unsent = False
+        for entry in list(self.outgoing.values()):
+            if entry.last_sent is None and entry is not self.held:
+                self._send_new(entry)
+                if not self._connected():
+                    # A fault paused or closed the channel on the way.
+                    self.unsent = True
+                    return
+
+    def _send_far_ahead(self, sequence, record):
+        message = am.Message(am.OUTPUT, b"far-ahead message; never show",
+                             sequence=sequence, payload_type=am.PT_OUTPUT)
+        self.far_ahead[sequence] = record
+        record["farSeq"] = sequence
+        record["farAcked"] = False
+        self.conn.send(am.encode(message))
+
+    def _send_ignorable(self, action, rule, record):
+        if action == "unknown-type":
+            message = am.Message(rule["type"], b"ignore this message",
+                                 flags=am.FLAG_SYN | am.FLAG_FIN,
+                                 payload_type=am.PT_OUTPUT)
+        else:
+            payload = json.dumps({
+                "SchemaVersion": 1, "SessionState": "Connected",
+                "SessionId": self.session.id,
+            }, separators=(",", ":")).encode()
+            message = am.Message(am.AGENT_SESSION_STATE, payload,
+                                 flags=am.FLAG_SYN | am.FLAG_FIN)
+        record["messageId"] = message.message_id
+        record["acked"] = False
+        self.ignored_ids[message.message_id] = record
+        self.conn.send(am.encode(message))
+
+    def _publication(self, message_type):
+        self.session.event("send", type=message_type)
+        return am.publication(message_type)
+
+    def _close_for_fault(self, rule, record):
+        conn = self.conn
+        record.update(code=rule["code"], reason=rule["reason"],
+                      tcp=rule["tcp"], resume=rule["resume"])
+        if not rule["resume"]:
+            self.session.gone = True
+        if rule["tcp"]:
+            conn.drop()
+        else:
+            conn.close(rule["code"], rule["reason"])
+        self.conn = None
+        if not rule["resume"]:
+            threading.Thread(target=self.terminate, daemon=True,
+                             args=(None, "closed-without-resume")).start()
+
+    # Receiving.
+
+    def on_message(self, conn, data, kind):
+        """Handle one WebSocket message after the token check."""
+        session = self.session
+        if kind == "text":
+            session.violation("text-message",
+                              "stream messages must be binary WebSocket "
+                              "messages")
+        try:
+            message = am.decode(data)
+        except am.MessageError as err:
+            session.violation("malformed-message", str(err))
+            return
+        if not self._check_header(message):
+            return
+        with self.lock:
+            if conn.stalled() or self.paused_until is not None:
+                session.event("dropped", reason="paused or stalled",
+                              **message.summary())
+                return
+            if message.message_type == am.ACK:
+                self._on_ack(message)
+            elif message.message_type == am.INPUT:
+                self.last_input = time.monotonic()
+                self._on_input(message)
+            else:
+                session.violation("unexpected-message-type",
+                                  f"the client sent a "
+                                  f"{message.message_type!r} message")
+
+    def _check_header(self, message):
+        """Log header mistakes; return False when the agent drops it."""
+        session = self.session
+        name = message.message_type
+        if message.header_length != am.HEADER_LENGTH:
+            session.violation("header-length",
+                              f"HeaderLength {message.header_length} on "
+                              f"{name}, expected 116")
+        padding = message.raw_type[len(name):]
+        if padding.strip(b" "):
+            session.violation("type-padding",
+                              f"MessageType {name!r} is not padded with "
+                              "spaces")
+        if message.schema != am.SCHEMA_VERSION:
+            session.violation("schema-version",
+                              f"SchemaVersion {message.schema} on {name}")
+        if message.payload_length != len(message.payload):
+            session.violation("payload-length",
+                              f"PayloadLength {message.payload_length} but "
+                              f"{len(message.payload)} payload bytes on "
+                              f"{name} {message.sequence}")
+        if not message.digest_ok():
+            # The agent does not check digests; the message is processed.
+            session.violation("bad-digest",
+                              f"PayloadDigest does not match the payload of "
+                              f"{name} {message.sequence}")
+        if message.created == 0:
+            session.violation("created-date", f"CreatedDate 0 on {name}")
+            return False
+        if not name:
+            session.violation("message-type", "empty MessageType")
+            return False
+        return True
+
+    def _on_ack(self, message):
+        session = self.session
+        try:
+            sequence, message_id, _ = am.parse_ack(message)
+        except am.MessageError as err:
+            session.violation("malformed-ack", str(err))
+            return
+        session.count("acksReceived")
+        ignored = self.ignored_ids.get(message_id)
+        if ignored is not None:
+            ignored["acked"] = True
+            session.violation("acked-ignorable",
+                              f"the client acknowledged message {message_id}"
+                              f" of type {ignored['action']}, which it must "
+                              "ignore")
+            return
+        if sequence in self.far_ahead:
+            self.far_ahead[sequence]["farAcked"] = True
+            session.event("ack-received", seq=sequence, farAhead=True)
+            return
+        entry = self.outgoing.pop(sequence, None)
+        if entry is None:
+            if sequence < 0 or sequence >= self.next_seq:
+                session.violation("ack-unknown-sequence",
+                                  f"ack for output sequence number "
+                                  f"{sequence}, but only 0-"
+                                  f"{self.next_seq - 1} were sent")
+            else:
+                session.count("duplicateAcks")
+                session.event("ack-received", seq=sequence, duplicate=True)
+                record = self._fault_of_acked(sequence)
+                if record is not None:
+                    record["acks"] = record.get("acks", 0) + 1
+            return
+        if entry.last_sent is None:
+            session.violation("ack-unsent",
+                              f"ack for output sequence number {sequence} "
+                              "before it was sent")
+        if message_id != entry.message.message_id:
+            session.violation("ack-message-id",
+                              f"ack for sequence number {sequence} names "
+                              f"message {message_id}, expected "
+                              f"{entry.message.message_id}")
+        if entry.corrupt_only:
+            session.violation("acked-bad-digest",
+                              f"the client acknowledged output {sequence} "
+                              "whose digest was corrupted")
+        now = time.monotonic()
+        if entry.last_sent is not None:
+            self._update_rto(now - entry.last_sent)
+        if entry.fault is not None:
+            entry.fault["acks"] = entry.fault.get("acks", 0) + 1
+            entry.fault["sendsBeforeAck"] = entry.sends
+            self.acked_faults[sequence] = entry.fault
+        session.event("ack-received", seq=sequence, sends=entry.sends)
+        self.changed.notify_all()
+
+    def _fault_of_acked(self, sequence):
+        return self.acked_faults.get(sequence)
+
+    def _update_rto(self, sample):
+        self.rttvar = 0.75 * self.rttvar + 0.25 * abs(self.srtt - sample)
+        self.srtt = 0.875 * self.srtt + 0.125 * sample
+        self.rto = min(MAX_RTO, self.srtt + max(MIN_RTO_TERM,
+                                                4 * self.rttvar))
+
+    def _on_input(self, message):
+        session = self.session
+        sequence = message.sequence
+        digest = hashlib.sha256(message.payload).digest()
+        session.count("messagesReceived")
+        session.event("recv", **message.summary())
+        if sequence < self.expected or sequence in self.buffered:
+            session.count("duplicatesReceived")
+            known = self.received.get(sequence)
+            if known is not None and known != digest:
+                session.violation("sequence-reused",
+                                  f"input sequence number {sequence} came "
+                                  "again with a different payload")
+            record = self.input_faults.get(sequence)
+            if record is not None:
+                record["resent"] = record.get("resent", 0) + 1
+            self._send_ack(message)
+            return
+        if sequence > self.expected:
+            if len(self.buffered) >= self.setting("reorder_capacity"):
+                session.event("dropped", reason="reorder buffer full",
+                              seq=sequence)
+                return
+            self.buffered[sequence] = message
+            self.received[sequence] = digest
+            self._send_ack(message)
+            return
+        if not self._handle(message):
+            session.event("rejected", seq=sequence,
+                          payloadType=message.payload_type)
+            return
+        self.received[sequence] = digest
+        self._send_ack(message)
+        self.expected += 1
+        while self.expected in self.buffered:
+            self._handle(self.buffered.pop(self.expected))
+            self.expected += 1
+
+    def _send_ack(self, message):
+        if self.conn is None:
+            return
+        rule = self.state.rules.take("ack", self.session.id,
+                                     self.session.task_arn)
+        if rule is not None:
+            record = self.session.fault("drop-ack", seq=message.sequence)
+            record["resent"] = 0
+            self.input_faults[message.sequence] = record
+            return
+        self.session.count("acksSent")
+        self.conn.send(am.encode(am.ack_for(message)))
+
+    def _handle(self, message):
+        """Process an in-order client message; False leaves it unacked."""
+        session = self.session
+        payload_type = message.payload_type
+        if not self.first_output_sent:
+            session.violation("input-before-output",
+                              f"input {message.sequence} (payload type "
+                              f"{payload_type}) arrived before any output "
+                              "was sent")
+        if self.handshake is not None:
+            if payload_type in (am.PT_HANDSHAKE_RESPONSE,
+                                am.PT_ENC_CHALLENGE_RESPONSE):
+                self.handshake.on_message(message)
+            else:
+                # The agent acknowledges and discards other stream data
+                # while a handshake is in progress.
+                session.violation("input-during-handshake",
+                                  f"payload type {payload_type} during the "
+                                  "handshake")
+            return True
+        if payload_type == am.PT_SIZE:
+            return self._on_size(message)
+        if payload_type == am.PT_OUTPUT:
+            return self._on_keystrokes(message)
+        if payload_type == am.PT_FLAG:
+            return self._on_flag(message)
+        session.violation("unexpected-payload-type",
+                          f"payload type {payload_type} in input "
+                          f"{message.sequence}")
+        return True
+
+    def _on_size(self, message):
+        if self._warming_up():
+            return False
+        doc = message.json()
+        cols = doc.get("cols") if isinstance(doc, dict) else None
+        rows = doc.get("rows") if isinstance(doc, dict) else None
+        if not all(isinstance(v, int) and not isinstance(v, bool)
+                   and 0 <= v < 65536 for v in (cols, rows)):
+            self.session.violation("bad-size",
+                                   f"Size payload {message.payload[:100]!r}")
+            return True
+        self.session.size_applied(cols, rows)
+        if self.master is not None:
+            try:
+                fcntl.ioctl(self.master, termios.TIOCSWINSZ,
+                            struct.pack("HHHH", rows, cols, 0, 0))
+            except OSError as err:
+                log.info("session %s: TIOCSWINSZ failed: %s",
+                         self.session.id, err)
+        return True
+
+    def _on_keystrokes(self, message):
+        if self._warming_up():
+            return False
+        data = message.payload
+        if self.cipher is not None:
+            try:
+                data = self.cipher.decrypt_from_client(data)
+            except ValueError as err:
+                self.session.violation("decrypt", str(err))
+                return True
+        if self.input_bytes + len(data) > INPUT_CAPACITY and self.input_bytes:
+            return False
+        self.input_queue.append(data)
+        self.input_bytes += len(data)
+        self.session.count("bytesIn", len(data))
+        self.input_ready.notify_all()
+        return True
+
+    def _on_flag(self, message):
+        if len(message.payload) != 4:
+            self.session.violation("bad-flag",
+                                   f"Flag payload of {len(message.payload)} "
+                                   "bytes")
+            return True
+        flag = struct.unpack(">I", message.payload)[0]
+        self.session.event("flag", value=flag)
+        if flag == 2:
+            threading.Thread(target=self.terminate, daemon=True,
+                             args=("", "terminate-flag")).start()
+        return True
+
+    # The terminal.
+
+    def _write_terminal(self):
+        while True:
+            with self.lock:
+                while not self.input_queue and not self.stopped.is_set():
+                    self.input_ready.wait(0.5)
+                if self.stopped.is_set():
+                    return
+                data = self.input_queue.popleft()
+            view = memoryview(data)
+            while view:
+                try:
+                    written = os.write(self.master, view)
+                except InterruptedError:
+                    continue
+                except OSError:
+                    written = len(view)
+                view = view[written:]
+            with self.lock:
+                self.input_bytes -= len(data)
+
+    def _read_terminal(self):
+        pending = b""
+        waited_since = None
+        eof = False
+        while not eof:
+            ready, _, _ = select.select([self.master], [], [], UTF8_WAIT)
+            data = b""
+            if ready:
+                try:
+                    data = os.read(self.master, 65536)
+                except OSError:
+                    data = b""
+                eof = not data
+            if data:
+                pending += data
+                tail = am.incomplete_tail(pending)
+                cut = len(pending) - tail
+                self._emit(pending[:cut])
+                pending = pending[cut:]
+                waited_since = time.monotonic() if pending else None
+            elif pending and (eof or time.monotonic() - waited_since
+                              >= UTF8_WAIT):
+                self._emit(pending)
+                pending = b""
+            if not data and self._child_exited():
+                break
+            if self.stopped.is_set():
+                return
+        if pending:
+            self._emit(pending)
+        self._reap(block=True)
+        self.finish()
+
+    def _child_exited(self):
+        return self._reap(block=False)
+
+    def _reap(self, block):
+        if self.pid is None:
+            return True
+        if self.session.exit_status is not None:
+            return True
+        try:
+            pid, status = os.waitpid(self.pid, 0 if block else os.WNOHANG)
+        except ChildProcessError:
+            return True
+        if pid == 0:
+            return False
+        self.session.process_exited(os.waitstatus_to_exitcode(status))
+        return True
+
+    def _emit(self, data):
+        """Cut terminal output into messages and send them, paced."""
+        while data:
+            cut = am.utf8_cut(data, am.CHUNK_SIZE)
+            cut = self._split_utf8_fault(data, cut)
+            chunk, data = data[:cut], data[cut:]
+            self._wait_for_room()
+            if self.stopped.is_set():
+                return
+            self._delay_first_output()
+            payload = chunk
+            if self.cipher is not None:
+                payload = self.cipher.encrypt_to_client(chunk)
+            self.send_stream(am.PT_OUTPUT, payload)
+            self.first_output_sent = True
+            pace = self.setting("pace")
+            if pace > 0:
+                time.sleep(pace)
+
+    def _split_utf8_fault(self, data, cut):
+        """Apply a split-utf8 rule: cut after a character's first byte."""
+        piece = data[:cut]
+        lead = next((i for i, b in enumerate(piece)
+                     if am.sequence_length(b) > 1
+                     and i + am.sequence_length(b) <= len(piece)), None)
+        if lead is None:
+            return cut
+        rule = self.state.rules.take("utf8", self.session.id,
+                                     self.session.task_arn)
+        if rule is None:
+            return cut
+        record = self.session.fault("split-utf8", seq=self.next_seq)
+        record["character"] = piece[lead:lead + am.sequence_length(
+            piece[lead])].hex()
+        return lead + 1
+
+    def _delay_first_output(self):
+        if self.first_output_sent:
+            return
+        delay = self.setting("first_output_delay")
+        remaining = self.process_started + delay - time.monotonic()
+        if remaining > 0:
+            self.stopped.wait(remaining)
+
+    def _wait_for_room(self):
+        with self.lock:
+            while (len(self.outgoing) >= self.setting("send_capacity")
+                   and not self.stopped.is_set()):
+                self.changed.wait(0.5)
+
+    # Timers: retransmission, publication, reordering, pings, timeouts.
+
+    def _timer_loop(self):
+        while not self.stopped.wait(TICK):
+            try:
+                self._tick()
+            except Exception:
+                log.exception("session %s: agent timer failed",
+                              self.session.id)
+
+    def _tick(self):
+        now = time.monotonic()
+        terminate = None
+        with self.lock:
+            conn = self.conn
+            if conn is not None:
+                self.connected_time += TICK
+            if self.paused_until is not None and now >= self.paused_until:
+                self.paused_until = None
+                if conn is not None:
+                    conn.send(self._publication(am.START_PUBLICATION))
+                self._flush_unsent()
+            if self.held is not None and (
+                    conn is None or now - self.held_since >= REORDER_WAIT):
+                self._release_held(None)
+            if self._connected():
+                self._flush_unsent()
+                self._retransmit(now)
+                interval = self.setting("ping_interval")
+                if interval > 0 and now - self.last_ping >= interval:
+                    self.last_ping = now
+                    conn.ping(b"keepalive")
+            if self.handshake is not None and self.handshake.expired(now):
+                terminate = self.handshake.timeout_output()
+            idle = self.setting("idle_timeout")
+            if (not self.closing and idle > 0
+                    and now - self.last_input > idle):
+                terminate = IDLE_TIMEOUT_OUTPUT
+            detached = self.session.detached_at
+            orphaned = (conn is None and detached is not None
+                        and now - detached > self.setting("orphan_timeout"))
+        if orphaned and not self.closing:
+            self.session.gone = True
+            self.terminate(None, "orphaned")
+        elif terminate is not None:
+            self.terminate(terminate, "timeout")
+
+    def _retransmit(self, now):
+        if not self.outgoing:
+            return
+        entry = next(iter(self.outgoing.values()))
+        if entry.last_sent is None or now - entry.last_sent <= self.rto:
+            return
+        self.conn.send(entry.data)
+        entry.sends += 1
+        entry.last_sent = now
+        entry.corrupt_only = False
+        self.session.count("retransmissions")
+        self.session.event("resend", seq=entry.message.sequence,
+                           sends=entry.sends, rto=round(self.rto, 3))
+
+    # The end.
+
+    def finish(self):
+        """End the session after the command exited, the agent's way.
+
+        The remaining output waits up to drain_timeout for its acks, then
+        channel_closed goes out. The wait counts only time with a client
+        connected, so a client that resumes after a drop still receives
+        everything (up to orphan_timeout).
+        """
+        with self.lock:
+            if self.closing:
+                return
+            self.closing = True
+            limit = self.setting("drain_timeout")
+            start = self.connected_time
+            deadline = time.monotonic() + self.setting("orphan_timeout")
+            while (self.outgoing and not self.session.gone
+                   and self.connected_time - start < limit
+                   and time.monotonic() < deadline):
+                self.changed.wait(TICK)
+            unacked = len(self.outgoing)
+        self.session.event("drained", unacked=unacked)
+        self._close("" if not self.session.gone else None, "exited")
+
+    def terminate(self, output, reason):
+        """End the session now (TerminateSession, timeouts, failures).
+
+        output None ends it without channel_closed.
+        """
+        with self.lock:
+            if self.session.ended is not None:
+                return
+            self.closing = True
+        self._kill()
+        self._close(output, reason)
+
+    def _close(self, output, reason):
+        with self.lock:
+            if self.session.ended is not None:
+                return
+            conn = self.conn
+            self.session.end(reason, output)
+            if conn is not None and output is not None:
+                message = am.channel_closed(self.session.id, output,
+                                            self.session.target)
+                conn.send(am.encode_service(message))
+                self.session.event("send", type=am.CHANNEL_CLOSED,
+                                   output=output)
+                conn.close(1000, "")
+            elif conn is not None:
+                conn.drop()
+            if self.buffered:
+                self.session.violation(
+                    "sequence-gap",
+                    f"input {self.expected} never arrived; "
+                    f"{len(self.buffered)} later messages are buffered")
+            self.stopped.set()
+            self.changed.notify_all()
+            self.input_ready.notify_all()
+        self._kill()
+        self._cleanup()
+
+    def _kill(self):
+        pid = self.pid
+        if pid is None or self.session.exit_status is not None:
+            return
+        for sig in (signal.SIGHUP, signal.SIGKILL):
+            try:
+                os.killpg(pid, sig)
+            except OSError:
+                break
+            if sig == signal.SIGHUP:
+                deadline = time.monotonic() + 0.5
+                while time.monotonic() < deadline and not self._reap(False):
+                    time.sleep(0.02)
+                if self.session.exit_status is not None:
+                    return
+        self._reap(block=True)
+
+    def _cleanup(self):
+        master, self.master = self.master, None
+        if master is not None:
+            # The reader thread may still be in select(); it fails there
+            # and exits once stopped is set.
+            threading.Timer(1.0, _close_fd, args=(master,)).start()
+        if self.scratch:
+            shutil.rmtree(self.scratch, ignore_errors=True)
+
+    def shutdown(self):
+        """Stop everything when the daemon exits."""
+        self.terminate(None, "shutdown")
+
+
+def _close_fd(fd):
+    try:
+        os.close(fd)
+    except OSError:
+        pass
