@@ -20,8 +20,9 @@
 /* Messages received ahead of the expected one that are kept; later
  * ones are dropped unacknowledged and the agent resends them. */
 #define OOO_CAPACITY 10000
-/* Stream messages queued or unacknowledged before dc_can_send says no. */
-#define SEND_WINDOW 256
+/* Stream messages queued or unacknowledged before dc_can_send says no:
+ * 64 KiB in flight, about what the service passes per second anyway. */
+#define SEND_WINDOW 64
 /* The service tears a session down above about 1000 messages per
  * second; stream messages are paced below that. */
 #define RATE_PER_SECOND 900
@@ -70,6 +71,7 @@ struct dc_session {
 	int killing;			/* the socket is being closed by us */
 	char *last_error;		/* of the last ResumeSession */
 	struct buf rx;			/* a message being reassembled */
+	struct buf scratch;		/* a frame being written */
 	struct ctl_frame *ctl_head, *ctl_tail;
 	int64_t last_inbound, last_ping;
 	struct evtimer reconnect, retransmit, housekeeping, pump,
@@ -472,7 +474,11 @@ on_writeable(struct dc_session *s)
 	} else if ((m = next_stream_message(s, &blocked)) != NULL) {
 		size_t n = m->frame.len - LWS_PRE;
 
-		if (lws_write(s->wsi, (unsigned char *)m->frame.data + LWS_PRE,
+		/* lws_write masks the payload in place, and the stored frame
+		 * must stay intact for retransmission: send a copy. */
+		buf_reset(&s->scratch);
+		buf_add(&s->scratch, m->frame.data, m->frame.len);
+		if (lws_write(s->wsi, (unsigned char *)s->scratch.data + LWS_PRE,
 			n, LWS_WRITE_BINARY) < (int)n)
 			return -1;
 		mark_sent(s, m);
@@ -1225,6 +1231,7 @@ dc_free(struct dc_session *s)
 	}
 	drop_ctl(s);
 	buf_free(&s->rx);
+	buf_free(&s->scratch);
 	free(s->session_id);
 	free(s->stream_url);
 	free_secret(s->token);

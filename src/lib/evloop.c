@@ -18,11 +18,12 @@ struct evloop {
 
 struct evwatch {
 	struct evloop *loop;
-	struct lws *wsi;
+	struct lws *wsi;	/* NULL while paused */
 	evwatch_fn fn;
 	void *data;
+	int source_fd;		/* the caller's descriptor */
 	int fd;			/* the duplicate the loop polls */
-	int closing;
+	int paused;
 };
 
 #define RAW_PROTOCOL "ecs-local-fd"
@@ -36,22 +37,16 @@ raw_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	(void)user;
 	(void)in;
 	(void)len;
-	switch (reason) {
-	case LWS_CALLBACK_RAW_RX_FILE:
-		if (w && !w->closing)
-			w->fn(w, w->fd, w->data);
-		break;
-	case LWS_CALLBACK_RAW_CLOSE_FILE:
-		/* libwebsockets closes the descriptor itself. */
-		if (w) {
-			lws_set_opaque_user_data(wsi, NULL);
-			w->wsi = NULL;
-			if (w->closing)
-				free(w);
-		}
-		break;
-	default:
-		break;
+	if (!w || w->wsi != wsi)
+		return 0;
+	if (reason == LWS_CALLBACK_RAW_RX_FILE)
+		w->fn(w, w->fd, w->data);
+	else if (reason == LWS_CALLBACK_RAW_CLOSE_FILE) {
+		/* A pipe whose writer has gone polls as POLLHUP without
+		 * POLLIN, and libwebsockets closes the descriptor: the
+		 * callback reads the end of file before it is closed. */
+		w->wsi = NULL;
+		w->fn(w, w->fd, w->data);
 	}
 	return 0;
 }
@@ -113,38 +108,68 @@ evloop_vhost(struct evloop *loop)
 	return loop->vhost;
 }
 
+/* Adopts a fresh duplicate of the source descriptor. libwebsockets
+ * closes the duplicate when the adopted connection closes. */
+static int
+adopt(struct evwatch *w)
+{
+	lws_sock_file_fd_type u;
+	int copy = fcntl(w->source_fd, F_DUPFD_CLOEXEC, 3);
+
+	if (copy < 0)
+		return -1;
+	u.filefd = copy;
+	w->fd = copy;
+	w->wsi = lws_adopt_descriptor_vhost(w->loop->vhost,
+	    LWS_ADOPT_RAW_FILE_DESC, u, RAW_PROTOCOL, NULL);
+	if (!w->wsi) {
+		errno = ENOMEM;
+		return -1;
+	}
+	lws_set_opaque_user_data(w->wsi, w);
+	return 0;
+}
+
+/* Lets go of the adopted duplicate. */
+static void
+release(struct evwatch *w)
+{
+	if (!w->wsi)
+		return;
+	lws_set_opaque_user_data(w->wsi, NULL);
+	lws_set_timeout(w->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+	w->wsi = NULL;
+}
+
 struct evwatch *
 evloop_watch(struct evloop *loop, int fd, evwatch_fn fn, void *data)
 {
-	struct evwatch *w;
-	lws_sock_file_fd_type u;
-	int copy = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	struct evwatch *w = xcalloc(1, sizeof(*w));
 
-	if (copy < 0)
-		return NULL;
-	w = xcalloc(1, sizeof(*w));
 	w->loop = loop;
 	w->fn = fn;
 	w->data = data;
-	w->fd = copy;
-	u.filefd = copy;
-	w->wsi = lws_adopt_descriptor_vhost(loop->vhost,
-	    LWS_ADOPT_RAW_FILE_DESC, u, RAW_PROTOCOL, NULL);
-	if (!w->wsi) {
-		/* Adoption closes the descriptor when it fails. */
+	w->source_fd = fd;
+	if (adopt(w) < 0) {
 		free(w);
-		errno = ENOMEM;
 		return NULL;
 	}
-	lws_set_opaque_user_data(w->wsi, w);
 	return w;
 }
 
+/* libwebsockets' rx flow control does not reliably start a raw file
+ * again once it was stopped from inside its own callback, so a paused
+ * watch gives up its descriptor and adopts a new duplicate to resume. */
 void
 evwatch_pause(struct evwatch *w, int paused)
 {
-	if (w && w->wsi)
-		lws_rx_flow_control(w->wsi, paused ? 0 : 1);
+	if (!w || w->paused == paused)
+		return;
+	w->paused = paused;
+	if (paused)
+		release(w);
+	else if (adopt(w) < 0)
+		w->paused = 1;
 }
 
 void
@@ -152,12 +177,8 @@ evloop_unwatch(struct evwatch *w)
 {
 	if (!w)
 		return;
-	if (!w->wsi) {
-		free(w);
-		return;
-	}
-	w->closing = 1;
-	lws_set_timeout(w->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+	release(w);
+	free(w);
 }
 
 static void

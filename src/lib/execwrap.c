@@ -51,7 +51,8 @@ execwrap_script(struct buf *out, const char *nonce)
 	 * fd 4 is the terminal cat writes to. One line, because some
 	 * command splitters end a command at a newline. */
 	buf_addf(out,
-	    "if command -v cat >/dev/null && stty -echo -opost 2>/dev/null; "
+	    "if command -v cat >/dev/null && "
+	    "stty -echo -opost -ixon -isig -icrnl 2>/dev/null; "
 	    "then printf %%s ECSEXEC-%s-R; "
 	    "else printf %%s ECSEXEC-%s-F; exit 255; fi; "
 	    "{ rc=$( { { \"$@\" 3>&- 4>&-; echo $? >&3; } | cat >&4; } "

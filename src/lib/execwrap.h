@@ -2,7 +2,10 @@
  * every command in a pseudo-terminal and reports no exit status, so the
  * command is wrapped in a small sh script that
  *   - turns off echo and output processing (stty -echo -opost), so input
- *     is not echoed and output keeps its bytes (no CR before LF);
+ *     is not echoed and output keeps its bytes (no CR before LF), and
+ *     flow control, signal keys and CR translation (-ixon -isig -icrnl):
+ *     when a reader falls behind, Linux looks ahead for Ctrl-S and
+ *     Ctrl-Q in the queued input, quoted or not, and would stop output;
  *   - prints a ready marker, after which input may be sent;
  *   - runs the command with stdout through cat (a pipe, as in a shell
  *     pipeline: no pager, no columns) and prints an exit marker with its

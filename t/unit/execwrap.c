@@ -66,7 +66,7 @@ run_wrapped(char *const *argv, int argc, const void *input, size_t len,
 			break;
 		if (p.revents & POLLOUT) {
 			n = write(master, enc.data + sent,
-			    enc.len - sent > 512 ? 512 : enc.len - sent);
+			    enc.len - sent > 1024 ? 1024 : enc.len - sent);
 			if (n > 0)
 				sent += (size_t)n;
 		}
@@ -151,6 +151,7 @@ test_pty(void)
 	char *three[] = {"sh", "-c", "printf 'a\\nb\\n'; exit 3"};
 	char *missing[] = {"ecs-exec-no-such-command"};
 	char *wc[] = {"wc", "-c"};
+	char *slow[] = {"sh", "-c", "sleep 1; cat"};
 	struct buf input = BUF_INIT;
 	struct run r;
 	int i;
@@ -159,6 +160,7 @@ test_pty(void)
 		buf_addc(&input, (char)i);
 	for (i = 0; i < 5000; i++)
 		buf_addc(&input, (char)('a' + i % 26));
+
 	buf_adds(&input, "\r\n\x04\x03\x1a\x1c\x16\x15\x17\x7f\x13\x11 end");
 
 	run_wrapped(cat, 1, input.data, input.len, &r);
@@ -178,6 +180,19 @@ test_pty(void)
 
 	run_wrapped(missing, 1, "", 0, &r);
 	is_int(r.status, 127, "missing command reports 127");
+	buf_free(&r.output);
+
+	/* A reader that starts late fills the terminal's input buffer; Linux
+	 * then looks ahead for Ctrl-S and Ctrl-Q in the queued bytes, quoted
+	 * or not, so flow control must be off. */
+	buf_reset(&input);
+	for (i = 0; i < 20000; i++)
+		buf_addc(&input, (char)(i % 64 == 0 ? 0x13 : 'x'));
+	run_wrapped(slow, 3, input.data, input.len, &r);
+	is_int(r.status, 0, "slow reader gets input with Ctrl-S in it");
+	ok(r.output.len == input.len &&
+	       memcmp(r.output.data, input.data, input.len) == 0,
+	    "Ctrl-S bytes do not stop the remote terminal");
 	buf_free(&r.output);
 
 	run_wrapped(wc, 2, "", 0, &r);
