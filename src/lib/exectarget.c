@@ -259,8 +259,17 @@ describe_group(struct aws_ctx *ctx, struct exec_target **t, size_t from,
 	size_t i;
 	int j, n;
 
-	for (i = from; i < to; i++)
-		tasks = jv_array_append(tasks, jv_string(t[i]->task));
+	/* An old-format ARN does not name the cluster and not every
+	 * implementation matches it; the id with the cluster is exact. */
+	for (i = from; i < to; i++) {
+		char *cluster = arn_cluster_name(t[i]->task);
+
+		tasks = jv_array_append(tasks,
+		    jv_string(str_starts_with(t[i]->task, "arn:") && !cluster
+			    ? arn_short(t[i]->task)
+			    : t[i]->task));
+		free(cluster);
+	}
 	in = jv_object_set(jv_object(), jv_string("cluster"),
 	    jv_string(cluster_key(t[from])));
 	in = jv_object_set(in, jv_string("tasks"), tasks);
