@@ -816,10 +816,26 @@ static int
 dc_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
     void *in, size_t len)
 {
-	struct dc_session *s = lws_get_opaque_user_data(wsi);
+	struct dc_session *s;
 	char why[160];
 
 	(void)user;
+	/* libwebsockets also calls the first protocol for connections of
+	 * other protocols (the loop's local descriptors), whose opaque
+	 * data is not a session: look only at client connection events. */
+	switch (reason) {
+	case LWS_CALLBACK_CLIENT_ESTABLISHED:
+	case LWS_CALLBACK_CLIENT_RECEIVE:
+	case LWS_CALLBACK_CLIENT_RECEIVE_PONG:
+	case LWS_CALLBACK_CLIENT_WRITEABLE:
+	case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
+	case LWS_CALLBACK_CLIENT_CLOSED:
+		break;
+	default:
+		return 0;
+	}
+	s = lws_get_opaque_user_data(wsi);
 	if (!s || s->wsi != wsi)
 		return reason == LWS_CALLBACK_CLIENT_WRITEABLE ? -1 : 0;
 	switch (reason) {

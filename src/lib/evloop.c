@@ -32,11 +32,15 @@ static int
 raw_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
     void *in, size_t len)
 {
-	struct evwatch *w = lws_get_opaque_user_data(wsi);
+	struct evwatch *w;
 
 	(void)user;
 	(void)in;
 	(void)len;
+	if (reason != LWS_CALLBACK_RAW_RX_FILE &&
+	    reason != LWS_CALLBACK_RAW_CLOSE_FILE)
+		return 0;
+	w = lws_get_opaque_user_data(wsi);
 	if (!w || w->wsi != wsi)
 		return 0;
 	if (reason == LWS_CALLBACK_RAW_RX_FILE)
@@ -45,6 +49,7 @@ raw_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		/* A pipe whose writer has gone polls as POLLHUP without
 		 * POLLIN, and libwebsockets closes the descriptor: the
 		 * callback reads the end of file before it is closed. */
+		lws_set_opaque_user_data(wsi, NULL);
 		w->wsi = NULL;
 		w->fn(w, w->fd, w->data);
 	}
