@@ -821,7 +821,7 @@ on_http_done(struct http_request *h)
 		return;
 	}
 	if (is_expired_token_code(req->error.code) && !req->refresh_retried &&
-	    ctx->have_creds && ctx->creds.refreshable &&
+	    !req->creds && ctx->have_creds && ctx->creds.refreshable &&
 	    req->attempt < ctx->max_attempts) {
 		req->refresh_retried = 1;
 		aws_debug(ctx, "credentials expired; resolving them again");
@@ -851,7 +851,7 @@ sign_request(struct aws_request *req, const char *host, const char *path,
 	size_t i, n = 0;
 	int rc;
 
-	creds = aws_get_credentials(req->ctx, err);
+	creds = req->creds ? req->creds : aws_get_credentials(req->ctx, err);
 	if (!creds)
 		return -1;
 	hs = xcalloc(req->n_headers + 1, sizeof(*hs));

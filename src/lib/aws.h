@@ -101,6 +101,9 @@ struct aws_request {
 	struct aws_header *headers;	/* extra headers, owned */
 	size_t n_headers;
 	int no_auth;		/* sent unsigned */
+	/* Signs with these (borrowed) instead of the ctx's credentials;
+	 * role chains sign each STS call with the previous hop's. */
+	const struct aws_credentials *creds;
 	int secret_body;	/* never log the body (tokens inside) */
 	size_t max_response;	/* 0: the HTTP client's default */
 	long timeout_ms;	/* 0: the HTTP client's default */
