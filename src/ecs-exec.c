@@ -165,7 +165,7 @@ write_stdout(const void *p, size_t n)
 	}
 }
 
-/* Interactive notices: the terminal is raw, so lines end in CR LF. */
+/* Notices on stderr; while the terminal is raw, lines end in CR LF. */
 static void
 notice(struct exec *x, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -180,7 +180,8 @@ notice(struct exec *x, const char *fmt, ...)
 	va_start(ap, fmt);
 	buf_vaddf(&b, fmt, ap);
 	va_end(ap);
-	buf_adds(&b, x->interactive ? "\r\n" : "\n");
+	(void)x;
+	buf_adds(&b, rawtty_active() ? "\r\n" : "\n");
 	(void)write_all(STDERR_FILENO, b.data, b.len);
 	buf_free(&b);
 }

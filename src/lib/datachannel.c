@@ -20,7 +20,7 @@
 /* Messages received ahead of the expected one that are kept; later
  * ones are dropped unacknowledged and the agent resends them. */
 #define OOO_CAPACITY 10000
-/* Stream messages queued or unacknowledged before dc_can_send says no:
+/* Stream messages queued or unacknowledged before dc_can_send returns 0:
  * 64 KiB in flight, about what the service passes per second anyway. */
 #define SEND_WINDOW 64
 /* The service tears a session down above about 1000 messages per
@@ -572,8 +572,8 @@ shell_type(const char *type)
 	    strcmp(type, "NonInteractiveCommands") == 0;
 }
 
-/* Answers a HandshakeRequest; returns an error message when the session
- * cannot go on (allocated), else NULL. */
+/* Sends the HandshakeResponse for a HandshakeRequest. Returns why the
+ * session cannot go on (allocated), or NULL. */
 static char *
 handle_handshake(struct dc_session *s, const unsigned char *p, size_t n)
 {

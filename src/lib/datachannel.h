@@ -1,15 +1,15 @@
-/* A Session Manager data channel session: the WebSocket to the stream URL
- * (ws:// or wss://), the first text frame, sequence numbers,
- * acknowledgements, out-of-order buffering, retransmission with a
- * round-trip estimate, pings and a dead-peer watchdog, pause and start of
- * publication, the handshake, channel_closed, and reconnection through
- * ssm:ResumeSession with the same client id.
+/* A Session Manager data channel session over a WebSocket to the stream
+ * URL (ws:// or wss://). It sends the first text frame, numbers and
+ * acknowledges messages, buffers out-of-order ones and retransmits with a
+ * round-trip estimate. It also pings, notices a dead peer, follows pause
+ * and start of publication, answers the handshake, reports channel_closed
+ * and reconnects through ssm:ResumeSession with the same client id.
  *
  * The session is independent of what travels inside it: the caller gets
  * stream payloads through callbacks and sends with dc_send, so a shell and
  * a port-forwarding program share it. A dc_session is owned by its
- * creator and freed with dc_free after the end callback has run (or
- * before it starts). Strings in dc_config are copied. */
+ * creator, who frees it with dc_free, never from inside a callback.
+ * Strings in dc_config are copied. */
 #ifndef ECS_DATACHANNEL_H
 #define ECS_DATACHANNEL_H
 
@@ -55,7 +55,7 @@ struct dc_callbacks {
 	/* There is room to send again after dc_can_send returned 0. */
 	void (*writable)(struct dc_session *s, void *data);
 	/* The session ended; message is channel_closed's Output, or why it
-	 * failed. Called once; the session may be freed from here. */
+	 * failed. Called once; free the session after it returns. */
 	void (*end)(struct dc_session *s, void *data, enum dc_end how,
 	    const char *message);
 };

@@ -20,8 +20,10 @@ exec_target_new(const char *region, const char *cluster, const char *task,
 	struct exec_target *t = xcalloc(1, sizeof(*t));
 	char *arn_reg = arn_region(task);
 
-	t->region = xstrdup(arn_reg ? arn_reg : region ? region : "");
-	free(arn_reg);
+	if (arn_reg)
+		t->region = arn_reg;
+	else
+		t->region = xstrdup(region ? region : "");
 	t->cluster = cluster ? xstrdup(cluster) : arn_cluster_name(task);
 	t->task = xstrdup(task);
 	t->container = container ? xstrdup(container) : NULL;

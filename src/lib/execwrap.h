@@ -2,10 +2,10 @@
  * every command in a pseudo-terminal and reports no exit status, so the
  * command is wrapped in a small sh script that
  *   - turns off echo and output processing (stty -echo -opost), so input
- *     is not echoed and output keeps its bytes (no CR before LF), and
- *     flow control, signal keys and CR translation (-ixon -isig -icrnl):
- *     when a reader falls behind, Linux looks ahead for Ctrl-S and
- *     Ctrl-Q in the queued input, quoted or not, and would stop output;
+ *     is not echoed and output keeps its bytes (no CR before LF);
+ *   - turns off flow control, signal keys and CR translation (-ixon
+ *     -isig -icrnl), because when a reader falls behind, Linux looks
+ *     ahead for Ctrl-S and Ctrl-Q in the queued input, quoted or not;
  *   - prints a ready marker, after which input may be sent;
  *   - runs the command with stdout through cat (a pipe, as in a shell
  *     pipeline: no pager, no columns) and prints an exit marker with its
@@ -31,9 +31,9 @@
 
 /* Appends a POSIX shell word for s (quoted when needed). */
 void shell_quote(struct buf *out, const char *s);
-/* Appends the ExecuteCommand command string that runs argv (argc words;
- * none runs /bin/sh) through the wrapper with the given nonce, or runs
- * argv as it is when nonce is NULL. */
+/* Appends the ExecuteCommand command string for argv (argc words, where
+ * none means /bin/sh). It runs through the wrapper with the given nonce,
+ * or as it is when nonce is NULL. */
 void execwrap_command(struct buf *out, int argc, char *const *argv,
     const char *nonce);
 /* Appends the wrapper script alone (the argument of sh -c). */

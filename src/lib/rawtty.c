@@ -25,6 +25,12 @@ rawtty_restore(void)
 	}
 }
 
+int
+rawtty_active(void)
+{
+	return raw_on;
+}
+
 static void
 apply_raw(void)
 {

@@ -1,5 +1,5 @@
-/* The controlling terminal in raw mode for a remote shell: every byte a
- * key makes (Ctrl-C, Ctrl-Z and Ctrl-\ included) is read as data, and the
+/* The controlling terminal in raw mode for a remote shell, so every byte
+ * a key makes (Ctrl-C, Ctrl-Z and Ctrl-\ included) is read as data. The
  * saved mode comes back on every exit path: normal return, exit(), the
  * fatal signals this module catches, and SIGTSTP/SIGCONT from outside.
  *
@@ -14,6 +14,8 @@ int rawtty_enter(void);
 /* Restores the saved mode (safe to call more than once, and from a
  * signal handler). */
 void rawtty_restore(void);
+/* Whether raw mode is on (output then needs CR LF). */
+int rawtty_active(void);
 /* Terminal size; 0 when unknown. */
 void rawtty_size(unsigned *cols, unsigned *rows);
 /* A descriptor that becomes readable after SIGWINCH; read it empty with

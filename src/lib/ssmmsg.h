@@ -71,7 +71,7 @@ struct ssm_msg {
 };
 
 /* Parses one frame. The payload is everything after the PayloadLength
- * field, whatever that field says, as the reference client reads it.
+ * field, whatever that field contains, as the reference client reads it.
  * Returns 0, or -1 with a reason in *why (a static string). */
 int ssm_msg_parse(const void *frame, size_t len, struct ssm_msg *m,
     const char **why);
