@@ -981,10 +981,14 @@ check_target(struct checks *c, struct aws_ctx *ctx, struct exec_target *t)
 		    : "none yet: the container has not started");
 	}
 	kms = exec_kms_key(t->cluster_obj);
-	check_record(c, t, "kms", kms ? "fail" : "ok", "%s%s",
-	    kms ? kms : "sessions are not KMS-encrypted",
-	    kms ? ": KMS-encrypted sessions are not supported by ecs-exec"
-		: "");
+	check_record(c, t, "kms", "ok", "%s%s",
+	    kms ? "sessions are encrypted with " : "sessions are not "
+						   "KMS-encrypted",
+	    kms ? kms : "");
+	if (kms)
+		check_record(c, t, "kms-permissions", "warn", "not read: "
+		    "you need kms:GenerateDataKey on %s and the task role "
+		    "kms:Decrypt", kms);
 	free(kms);
 	exec_audit_destination(t->cluster_obj, &audit);
 	check_record(c, t, "audit-log", "ok", "%s", audit.data);

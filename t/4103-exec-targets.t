@@ -102,10 +102,25 @@ front_ctl exec-set handshake=plain >/dev/null
 run --task "$task" --container app -- echo shaken </dev/null
 is "$?:$(cat "$out")" "0:shaken" "a session with a plain handshake"
 
-front_ctl exec-set handshake=kms kms_key_id=arn:aws:kms:us-east-1:123456789012:key/k >/dev/null
+key=$(aws kms create-key --query KeyMetadata.Arn --output text)
+front_ctl exec-set handshake=kms "kms_key_id=$key" >/dev/null
+printf 'in\001put\n' | run --task "$task" --container app -- \
+	sh -c 'od -An -c; exit 6'
+is $? 6 "a KMS-encrypted session returns the remote status"
+is "$(tr -s ' ' <"$out")" " i n 001 p u t \n" \
+	"input and output pass through KMS encryption exactly"
+like "$(cat "$err")" "encrypted using AWS KMS" \
+	"the agent's KMS notice is shown"
+is "$(front_ctl exec-sessions | jq -r '.sessions[-1].handshake.result')" \
+	"complete" "the KMS handshake completed"
+
+front_ctl exec-set \
+	kms_key_id=arn:aws:kms:us-east-1:123456789012:key/00000000-0000-0000-0000-000000000000 \
+	>/dev/null
 run --task "$task" --container app -- true </dev/null
-is $? 255 "a KMS handshake exits 255"
-like "$(cat "$err")" "KMS" "the error names KMS encryption"
+is $? 255 "an unknown KMS key exits 255"
+like "$(cat "$err")" "KMS encryption of the session failed: GenerateDataKey" \
+	"the error names the failed KMS call"
 
 front_ctl exec-set handshake=unknown-action kms_key_id= >/dev/null
 run --task "$task" --container app -- echo x </dev/null

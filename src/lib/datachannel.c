@@ -14,6 +14,7 @@
 
 #include "datachannel.h"
 #include "json.h"
+#include "ssmcrypt.h"
 #include "ssmmsg.h"
 #include "util.h"
 
@@ -96,6 +97,7 @@ struct dc_session {
 	uint64_t received;
 	int ready;
 	int handshake_seen;
+	struct ssm_key key;		/* KMS session keys, when set */
 
 	int ended;
 	int closing;
@@ -243,6 +245,22 @@ dc_send_message(struct dc_session *s, uint32_t payload_type, const void *p,
 
 	if (s->ended)
 		return;
+	if (payload_type == SSM_PAYLOAD_OUTPUT && s->key.set) {
+		struct buf sealed = BUF_INIT;
+
+		ssm_seal(&s->key, p, n, &sealed);
+		m = out_append(s);
+		memset(m, 0, sizeof(*m));
+		m->seq = s->next_seq++;
+		frame_init(&m->frame);
+		ssm_uuid_random(id);
+		ssm_msg_encode(&m->frame, SSM_INPUT, m->seq, 0, id,
+		    (uint64_t)(now_seconds() * 1000), payload_type,
+		    sealed.data, sealed.len);
+		buf_free(&sealed);
+		pump(s);
+		return;
+	}
 	m = out_append(s);
 	memset(m, 0, sizeof(*m));
 	m->seq = s->next_seq++;
@@ -572,6 +590,45 @@ shell_type(const char *type)
 	    strcmp(type, "NonInteractiveCommands") == 0;
 }
 
+/* Gets the KMS data key for a KMSEncryption action and fills its result.
+ * Returns why the session cannot go on (allocated), or NULL. */
+static char *
+kms_action(struct dc_session *s, jv params, struct ssm_action_result *res)
+{
+	const char *key_id = json_str(params, "KMSKeyId");
+	const char *challenge = json_str(params, "Challenge");
+	struct buf blob = BUF_INIT, err = BUF_INIT, result = BUF_INIT;
+
+	res->status = SSM_ACTION_FAILED;
+	if (!key_id || !s->aws) {
+		buf_adds(&err, key_id ? "no AWS context for kms:GenerateDataKey"
+				      : "KMSEncryption without a KMSKeyId");
+	} else if (ssm_key_generate(s->aws, s->region, key_id, s->session_id,
+		       s->target, challenge, &s->key, &blob, &err) == 0) {
+		buf_adds(&result, "{\"KMSCipherTextKey\":");
+		buf_add_json_string(&result, blob.data, blob.len);
+		buf_addf(&result, ",\"KMSCipherTextHash\":null,"
+				  "\"ChallengeAcknowledgement\":%s}",
+		    challenge && *challenge ? "true" : "false");
+		res->status = SSM_ACTION_SUCCESS;
+		res->result_json = buf_detach(&result);
+		buf_free(&blob);
+		buf_free(&err);
+		return NULL;
+	}
+	res->error = xstrdup(err.data);
+	buf_free(&blob);
+	buf_free(&result);
+	{
+		char *why = xasprintf("KMS encryption of the session failed: "
+				      "%s",
+		    err.data);
+
+		buf_free(&err);
+		return why;
+	}
+}
+
 /* Sends the HandshakeResponse for a HandshakeRequest. Returns why the
  * session cannot go on (allocated), or NULL. */
 static char *
@@ -597,8 +654,8 @@ handle_handshake(struct dc_session *s, const unsigned char *p, size_t n)
 		    jv_string("ActionParameters"));
 		const char *st = json_str(params, "SessionType");
 
+		/* Every string in res is allocated and freed below. */
 		res[i].action_type = xstrdup(type ? type : "");
-		res[i].error = "";
 		if (type && strcmp(type, "SessionType") == 0) {
 			int match = st && (strcmp(st, s->session_type) == 0 ||
 					      (shell_type(st) &&
@@ -607,27 +664,22 @@ handle_handshake(struct dc_session *s, const unsigned char *p, size_t n)
 			res[i].status = match ? SSM_ACTION_SUCCESS
 					      : SSM_ACTION_FAILED;
 			if (!match) {
-				res[i].error = "unexpected session type";
+				res[i].error = xstrdup("unexpected session "
+						       "type");
 				fatal = xasprintf("the agent offered a %s "
 						  "session, expected %s",
 				    st ? st : "(missing)", s->session_type);
 			}
 		} else if (type && strcmp(type, "KMSEncryption") == 0) {
-			/* TODO: KMS encryption (kms:GenerateDataKey and
-			 * AES-256-GCM per message) is not implemented. */
-			res[i].status = SSM_ACTION_FAILED;
-			res[i].error = "KMS encryption is not supported by "
-				       "this client";
-			if (!fatal)
-				fatal = xstrdup(
-				    "the session requires KMS encryption (the "
-				    "cluster's exec configuration has a "
-				    "kmsKeyId), which ecs-exec does not "
-				    "support yet; remove kmsKeyId or use the "
-				    "AWS CLI with session-manager-plugin");
+			char *why = kms_action(s, params, &res[i]);
+
+			if (why && !fatal)
+				fatal = why;
+			else
+				free(why);
 		} else {
 			res[i].status = SSM_ACTION_UNSUPPORTED;
-			res[i].error = "unsupported action";
+			res[i].error = xstrdup("unsupported action");
 		}
 		jv_free(params);
 		jv_free(a);
@@ -635,13 +687,50 @@ handle_handshake(struct dc_session *s, const unsigned char *p, size_t n)
 	ssm_handshake_response_json(&out, DC_CLIENT_VERSION, res,
 	    (size_t)count);
 	dc_send_message(s, SSM_PAYLOAD_HANDSHAKE_RESPONSE, out.data, out.len);
-	for (i = 0; i < count; i++)
+	for (i = 0; i < count; i++) {
 		free((char *)res[i].action_type);
+		free((char *)res[i].result_json);
+		free((char *)res[i].error);
+	}
 	free(res);
 	buf_free(&out);
 	jv_free(actions);
 	jv_free(req);
 	return fatal;
+}
+
+/* Decrypts the agent's challenge and sends it back sealed with the
+ * client's key, which proves both keys. Returns -1 when it does not
+ * decrypt. */
+static int
+answer_challenge(struct dc_session *s, const unsigned char *p, size_t n)
+{
+	jv req = json_parse((const char *)p, n);
+	const char *text = json_str(req, "Challenge");
+	struct buf blob = BUF_INIT, plain = BUF_INIT, sealed = BUF_INIT,
+		   out = BUF_INIT, b64 = BUF_INIT;
+	int rc = -1;
+
+	if (s->key.set && text &&
+	    base64_decode(text, strlen(text), &blob) == 0 &&
+	    ssm_open(&s->key, blob.data, blob.len, &plain) == 0) {
+		ssm_seal(&s->key, plain.data, plain.len, &sealed);
+		base64_encode((const unsigned char *)sealed.data, sealed.len,
+		    &b64);
+		buf_adds(&out, "{\"Challenge\":");
+		buf_add_json_string(&out, b64.data, b64.len);
+		buf_addc(&out, '}');
+		dc_send_message(s, SSM_PAYLOAD_ENC_CHALLENGE_RESPONSE,
+		    out.data, out.len);
+		rc = 0;
+	}
+	jv_free(req);
+	buf_free(&blob);
+	buf_free_secret(&plain);
+	buf_free(&sealed);
+	buf_free(&out);
+	buf_free(&b64);
+	return rc;
 }
 
 static void
@@ -660,10 +749,27 @@ handshake_complete(struct dc_session *s, const unsigned char *p, size_t n)
 static void
 process(struct dc_session *s, const struct ssm_msg *m)
 {
+	struct buf plain = BUF_INIT;
+	struct ssm_msg dm;
 	char *fatal;
 	int code;
 
 	s->received++;
+	/* With KMS the agent seals Output, StdErr and ExitCode payloads. */
+	if (s->key.set && (m->payload_type == SSM_PAYLOAD_OUTPUT ||
+			      m->payload_type == SSM_PAYLOAD_STDERR ||
+			      m->payload_type == SSM_PAYLOAD_EXIT_CODE)) {
+		if (ssm_open(&s->key, m->payload, m->payload_len, &plain) < 0) {
+			debug(s, "dropping message %lld: it does not decrypt",
+			    (long long)m->sequence_number);
+			buf_free(&plain);
+			return;
+		}
+		dm = *m;
+		dm.payload = (const unsigned char *)plain.data;
+		dm.payload_len = plain.len;
+		m = &dm;
+	}
 	switch (m->payload_type) {
 	case SSM_PAYLOAD_OUTPUT:
 		set_ready(s);
@@ -693,6 +799,12 @@ process(struct dc_session *s, const struct ssm_msg *m)
 	case SSM_PAYLOAD_HANDSHAKE_COMPLETE:
 		handshake_complete(s, m->payload, m->payload_len);
 		break;
+	case SSM_PAYLOAD_ENC_CHALLENGE_REQUEST:
+		if (answer_challenge(s, m->payload, m->payload_len) < 0)
+			finish(s, DC_END_FAILED, "the agent's encryption "
+						 "challenge does not decrypt "
+						 "with the KMS data key");
+		break;
 	case SSM_PAYLOAD_FLAG:
 		if (m->payload_len == 4 && s->cb.flag)
 			s->cb.flag(s, s->data,
@@ -703,6 +815,7 @@ process(struct dc_session *s, const struct ssm_msg *m)
 	default:
 		debug(s, "ignoring payload type %u", m->payload_type);
 	}
+	buf_free_secret(&plain);
 }
 
 static void
@@ -1256,5 +1369,6 @@ dc_free(struct dc_session *s)
 	free(s->region);
 	free(s->label);
 	free(s->last_error);
+	ssm_key_clear(&s->key);
 	free(s);
 }

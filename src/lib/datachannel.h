@@ -2,7 +2,7 @@
  * URL (ws:// or wss://). It sends the first text frame, numbers and
  * acknowledges messages, buffers out-of-order ones and retransmits with a
  * round-trip estimate. It also pings, notices a dead peer, follows pause
- * and start of publication, answers the handshake, reports channel_closed
+ * and start of publication, completes the handshake, reports channel_closed
  * and reconnects through ssm:ResumeSession with the same client id.
  *
  * The session is independent of what travels inside it: the caller gets

@@ -367,26 +367,11 @@ exec_targets_resolve(struct aws_ctx *ctx, struct exec_target **t, size_t n)
 		i = end - 1;
 	}
 	for (i = 0; i < n; i++) {
-		char *kms;
-
 		if (!t[i]->cluster_arn ||
 		    jv_get_kind(t[i]->cluster_obj) == JV_KIND_OBJECT)
 			continue;
-		if (describe_cluster(ctx, t, n, i) < 0) {
+		if (describe_cluster(ctx, t, n, i) < 0)
 			rc = -1;
-			continue;
-		}
-		kms = exec_kms_key(t[i]->cluster_obj);
-		for (j = i; j < n; j++)
-			if (kms && t[j]->cluster_arn &&
-			    strcmp(t[j]->cluster_arn, t[i]->cluster_arn) == 0)
-				set_error(t[j],
-				    "cluster %s encrypts exec sessions with "
-				    "KMS key %s, which ecs-exec does not "
-				    "support yet; use the AWS CLI with "
-				    "session-manager-plugin for this cluster",
-				    t[j]->cluster_name, kms);
-		free(kms);
 	}
 	return rc;
 }
