@@ -24,7 +24,7 @@ ssm_key_clear(struct ssm_key *key)
 	secure_zero(key, sizeof(*key));
 }
 
-void
+static void
 ssm_seal_with(const unsigned char key[32], const void *p, size_t n,
     struct buf *out)
 {
@@ -52,7 +52,7 @@ ssm_seal_with(const unsigned char key[32], const void *p, size_t n,
 	EVP_CIPHER_CTX_free(c);
 }
 
-int
+static int
 ssm_open_with(const unsigned char key[32], const void *blob, size_t n,
     struct buf *out)
 {

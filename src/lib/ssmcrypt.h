@@ -1,7 +1,7 @@
 /* KMS encryption of Session Manager sessions: the data key from
  * kms:GenerateDataKey and AES-256-GCM on stream payloads.
  *
- * A session key holds two 32-byte keys cut from the 64-byte data key:
+ * A session key contains two 32-byte keys cut from the 64-byte data key:
  * bytes 0-31 decrypt what the agent sends, bytes 32-63 encrypt what the
  * client sends. A sealed payload is nonce (12 bytes), ciphertext, tag
  * (16 bytes), with no associated data. The struct holds secrets: clear it
@@ -30,7 +30,7 @@ int ssm_key_generate(struct aws_ctx *ctx, const char *region,
     const char *key_id, const char *session_id, const char *target,
     const char *challenge, struct ssm_key *key, struct buf *ciphertext,
     struct buf *err);
-/* Sets the key from a 64-byte data key (tests). */
+/* Sets the key from a 64-byte data key. */
 void ssm_key_set(struct ssm_key *key, const unsigned char data_key[64]);
 void ssm_key_clear(struct ssm_key *key);
 
@@ -40,12 +40,6 @@ void ssm_seal(const struct ssm_key *key, const void *p, size_t n,
 /* Appends the plaintext of a blob from the agent. Returns 0, or -1 when
  * the blob is too short or fails authentication. */
 int ssm_open(const struct ssm_key *key, const void *blob, size_t n,
-    struct buf *out);
-/* The same with an explicit key, for the challenge, which the client
- * re-seals with its own key: from_agent selects the key. */
-int ssm_open_with(const unsigned char key[32], const void *blob, size_t n,
-    struct buf *out);
-void ssm_seal_with(const unsigned char key[32], const void *p, size_t n,
     struct buf *out);
 
 #endif
