@@ -1,5 +1,5 @@
-/* The data channel session: reliability layer, handshake and the
- * libwebsockets client connection with its reconnection logic.
+/* The data channel session: reliability layer, handshake and session
+ * lifecycle; the connection itself is in dcconn.c.
  *
  * Both directions number their stream messages from 0. Every stream
  * message received is acknowledged, duplicates included (a lost
@@ -12,112 +12,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "datachannel.h"
+#include "datachannel-int.h"
 #include "json.h"
 #include "ssmcrypt.h"
 #include "ssmmsg.h"
 #include "util.h"
 
-/* Messages received ahead of the expected one that are kept; later
- * ones are dropped unacknowledged and the agent resends them. */
-#define OOO_CAPACITY 10000
-/* Stream messages queued or unacknowledged before dc_can_send returns 0:
- * 64 KiB in flight, about what the service passes per second anyway. */
-#define SEND_WINDOW 64
-/* The service tears a session down above about 1000 messages per
- * second; stream messages are paced below that. */
-#define RATE_PER_SECOND 900
-#define RATE_BURST 64
-#define RETRANSMIT_TICK_MS 100
-#define RTO_MAX_MS 1000
-#define HOUSEKEEPING_MS 1000
-/* Reconnection: up to this many attempts in a row, sleeping 100-199 ms
- * at first and doubling, starting over above 5 s. */
-#define RECONNECT_ATTEMPTS 5
-#define RECONNECT_DELAY_MAX_MS 5000
-#define READY_TIMEOUT_DEFAULT 5
-
-struct out_msg {
-	int64_t seq;
-	struct buf frame;	/* LWS_PRE bytes of headroom, then the frame */
-	int64_t first_sent;
-	int64_t last_sent;	/* 0: not sent on this connection */
-	int sends;
-	int acked;
-};
-
-struct ctl_frame {
-	struct ctl_frame *next;
-	struct buf data;	/* LWS_PRE bytes of headroom, then payload */
-	enum lws_write_protocol kind;
-};
-
-struct dc_session {
-	struct evloop *loop;
-	struct dc_callbacks cb;
-	void *data;
-	char *session_id, *stream_url, *token, *target, *session_type;
-	char *region, *label;
-	struct aws_ctx *aws;
-	char client_id[37];
-	int keepalive_ms, give_up_ms, ready_timeout_ms;
-
-	/* Connection. */
-	struct lws *wsi;
-	int connected;
-	int ever_opened;
-	int opening_sent;		/* the first text frame went out */
-	int attempts;			/* failed connects in a row */
-	int dead_resumes;		/* resumes after a silent peer */
-	int killing;			/* the socket is being closed by us */
-	char *last_error;		/* of the last ResumeSession */
-	struct buf rx;			/* a message being reassembled */
-	struct buf scratch;		/* a frame being written */
-	struct ctl_frame *ctl_head, *ctl_tail;
-	int64_t last_inbound, last_ping;
-	struct evtimer reconnect, retransmit, housekeeping, pump,
-	    ready_timer;
-
-	/* Sending. */
-	int64_t next_seq;
-	struct out_msg *out;
-	size_t out_start, out_n, out_cap;
-	size_t next_unsent;		/* index relative to out_start */
-	int resend_head;
-	int64_t srtt, rttvar, rto;
-	double tokens;
-	int64_t tokens_at;
-	int64_t stall_ms;		/* unacknowledged while connected */
-	int want_writable;
-	int paused;
-
-	/* Receiving. */
-	int64_t expected;
-	struct buf **ooo;		/* OOO_CAPACITY slots by seq */
-	uint64_t received;
-	int ready;
-	int handshake_seen;
-	struct ssm_key key;		/* KMS session keys, when set */
-
-	int ended;
-	int closing;
-
-	/* Tests: frames go here instead of a socket. */
-	void (*send_fn)(void *data, const void *frame, size_t len, int text);
-	void *send_fn_data;
-};
-
-static void pump(struct dc_session *s);
-static void terminate_session(struct dc_session *s);
-static void connect_now(struct dc_session *s);
-static void connection_lost(struct dc_session *s, const char *why);
-
-static void
-debug(struct dc_session *s, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
-debug(struct dc_session *s, const char *fmt, ...)
+void
+dc_debug(struct dc_session *s, const char *fmt, ...)
 {
 	va_list ap;
 	struct buf b = BUF_INIT;
@@ -131,8 +33,8 @@ debug(struct dc_session *s, const char *fmt, ...)
 	buf_free(&b);
 }
 
-static void
-finish(struct dc_session *s, enum dc_end how, const char *message)
+void
+dc_finish(struct dc_session *s, enum dc_end how, const char *message)
 {
 	if (s->ended)
 		return;
@@ -156,8 +58,8 @@ finish(struct dc_session *s, enum dc_end how, const char *message)
 
 /* Frames. */
 
-static void
-frame_init(struct buf *b)
+void
+dc_frame_init(struct buf *b)
 {
 	buf_init(b);
 	buf_grow(b, LWS_PRE);
@@ -165,13 +67,13 @@ frame_init(struct buf *b)
 	b->len = LWS_PRE;
 }
 
-static void
-queue_ctl(struct dc_session *s, enum lws_write_protocol kind,
+void
+dc_queue_ctl(struct dc_session *s, enum lws_write_protocol kind,
     const void *p, size_t n)
 {
 	struct ctl_frame *f = xcalloc(1, sizeof(*f));
 
-	frame_init(&f->data);
+	dc_frame_init(&f->data);
 	buf_add(&f->data, p, n);
 	f->kind = kind;
 	if (s->ctl_tail)
@@ -181,8 +83,8 @@ queue_ctl(struct dc_session *s, enum lws_write_protocol kind,
 	s->ctl_tail = f;
 }
 
-static void
-drop_ctl(struct dc_session *s)
+void
+dc_drop_ctl(struct dc_session *s)
 {
 	while (s->ctl_head) {
 		struct ctl_frame *f = s->ctl_head;
@@ -205,10 +107,10 @@ send_ack(struct dc_session *s, const struct ssm_msg *m)
 	ssm_msg_encode(&frame, SSM_ACK, 0, SSM_FLAG_SYN | SSM_FLAG_FIN, id,
 	    (uint64_t)(now_seconds() * 1000), SSM_PAYLOAD_NONE, payload.data,
 	    payload.len);
-	queue_ctl(s, LWS_WRITE_BINARY, frame.data, frame.len);
+	dc_queue_ctl(s, LWS_WRITE_BINARY, frame.data, frame.len);
 	buf_free(&payload);
 	buf_free(&frame);
-	pump(s);
+	dc_pump(s);
 }
 
 /* Sending stream messages. */
@@ -252,23 +154,23 @@ dc_send_message(struct dc_session *s, uint32_t payload_type, const void *p,
 		m = out_append(s);
 		memset(m, 0, sizeof(*m));
 		m->seq = s->next_seq++;
-		frame_init(&m->frame);
+		dc_frame_init(&m->frame);
 		ssm_uuid_random(id);
 		ssm_msg_encode(&m->frame, SSM_INPUT, m->seq, 0, id,
 		    (uint64_t)(now_seconds() * 1000), payload_type,
 		    sealed.data, sealed.len);
 		buf_free(&sealed);
-		pump(s);
+		dc_pump(s);
 		return;
 	}
 	m = out_append(s);
 	memset(m, 0, sizeof(*m));
 	m->seq = s->next_seq++;
-	frame_init(&m->frame);
+	dc_frame_init(&m->frame);
 	ssm_uuid_random(id);
 	ssm_msg_encode(&m->frame, SSM_INPUT, m->seq, 0, id,
 	    (uint64_t)(now_seconds() * 1000), payload_type, p, n);
-	pump(s);
+	dc_pump(s);
 }
 
 void
@@ -381,8 +283,8 @@ take_token(struct dc_session *s)
 }
 
 /* Picks the next stream message to send, if any may go now. */
-static struct out_msg *
-next_stream_message(struct dc_session *s, int *blocked)
+struct out_msg *
+dc_next_stream_message(struct dc_session *s, int *blocked)
 {
 	struct out_msg *m;
 
@@ -410,8 +312,8 @@ next_stream_message(struct dc_session *s, int *blocked)
 	return m;
 }
 
-static void
-mark_sent(struct dc_session *s, struct out_msg *m)
+void
+dc_mark_sent(struct dc_session *s, struct out_msg *m)
 {
 	int64_t now = monotonic_ms();
 
@@ -440,15 +342,15 @@ pump_detached(struct dc_session *s)
 		buf_free(&f->data);
 		free(f);
 	}
-	while ((m = next_stream_message(s, &blocked)) != NULL) {
-		mark_sent(s, m);
+	while ((m = dc_next_stream_message(s, &blocked)) != NULL) {
+		dc_mark_sent(s, m);
 		s->send_fn(s->send_fn_data, m->frame.data + LWS_PRE,
 		    m->frame.len - LWS_PRE, 0);
 	}
 }
 
-static void
-pump(struct dc_session *s)
+void
+dc_pump(struct dc_session *s)
 {
 	if (s->ended)
 		return;
@@ -463,51 +365,9 @@ pump(struct dc_session *s)
 static void
 pump_timer(struct evtimer *t)
 {
-	pump(t->data);
+	dc_pump(t->data);
 }
 
-/* Writes one frame; returns -1 to close the connection. */
-static int
-on_writeable(struct dc_session *s)
-{
-	struct out_msg *m;
-	int blocked;
-
-	if (s->killing)
-		return -1;
-	if (s->ctl_head) {
-		struct ctl_frame *f = s->ctl_head;
-		size_t n = f->data.len - LWS_PRE;
-
-		if (lws_write(s->wsi, (unsigned char *)f->data.data + LWS_PRE,
-			n, f->kind) < (int)n)
-			return -1;
-		if (f->kind == LWS_WRITE_TEXT)
-			s->opening_sent = 1;
-		s->ctl_head = f->next;
-		if (!s->ctl_head)
-			s->ctl_tail = NULL;
-		buf_free(&f->data);
-		free(f);
-	} else if ((m = next_stream_message(s, &blocked)) != NULL) {
-		size_t n = m->frame.len - LWS_PRE;
-
-		/* lws_write masks the payload in place, and the stored frame
-		 * must stay intact for retransmission: send a copy. */
-		buf_reset(&s->scratch);
-		buf_add(&s->scratch, m->frame.data, m->frame.len);
-		if (lws_write(s->wsi, (unsigned char *)s->scratch.data + LWS_PRE,
-			n, LWS_WRITE_BINARY) < (int)n)
-			return -1;
-		mark_sent(s, m);
-	} else {
-		if (blocked)
-			evtimer_start(&s->pump, 2);
-		return 0;
-	}
-	lws_callback_on_writable(s->wsi);
-	return 0;
-}
 
 static void
 retransmit_timer(struct evtimer *t)
@@ -530,13 +390,13 @@ dc_retransmit_check(struct dc_session *s, int64_t now)
 		if (timeout > RTO_MAX_MS)
 			timeout = RTO_MAX_MS;
 		if (now - head->last_sent > timeout && !s->resend_head) {
-			debug(s, "resending message %lld (attempt %d)",
+			dc_debug(s, "resending message %lld (attempt %d)",
 			    (long long)head->seq, head->sends + 1);
 			s->resend_head = 1;
 			/* The head counts as sent again from now on, so
 			 * it is not resent on every tick. */
 			head->last_sent = now;
-			pump(s);
+			dc_pump(s);
 		}
 	}
 	if (s->stall_ms > s->give_up_ms) {
@@ -545,8 +405,8 @@ dc_retransmit_check(struct dc_session *s, int64_t now)
 		buf_addf(&msg, "no acknowledgement from the agent for %d s; "
 			       "ending the session",
 		    s->give_up_ms / 1000);
-		terminate_session(s);
-		finish(s, DC_END_FAILED, msg.data);
+		dc_terminate(s);
+		dc_finish(s, DC_END_FAILED, msg.data);
 		buf_free(&msg);
 		return;
 	}
@@ -760,7 +620,7 @@ process(struct dc_session *s, const struct ssm_msg *m)
 			      m->payload_type == SSM_PAYLOAD_STDERR ||
 			      m->payload_type == SSM_PAYLOAD_EXIT_CODE)) {
 		if (ssm_open(&s->key, m->payload, m->payload_len, &plain) < 0) {
-			debug(s, "dropping message %lld: it does not decrypt",
+			dc_debug(s, "dropping message %lld: it does not decrypt",
 			    (long long)m->sequence_number);
 			buf_free(&plain);
 			return;
@@ -792,7 +652,7 @@ process(struct dc_session *s, const struct ssm_msg *m)
 	case SSM_PAYLOAD_HANDSHAKE_REQUEST:
 		fatal = handle_handshake(s, m->payload, m->payload_len);
 		if (fatal) {
-			finish(s, DC_END_FAILED, fatal);
+			dc_finish(s, DC_END_FAILED, fatal);
 			free(fatal);
 		}
 		break;
@@ -801,7 +661,7 @@ process(struct dc_session *s, const struct ssm_msg *m)
 		break;
 	case SSM_PAYLOAD_ENC_CHALLENGE_REQUEST:
 		if (answer_challenge(s, m->payload, m->payload_len) < 0)
-			finish(s, DC_END_FAILED, "the agent's encryption "
+			dc_finish(s, DC_END_FAILED, "the agent's encryption "
 						 "challenge does not decrypt "
 						 "with the KMS data key");
 		break;
@@ -813,7 +673,7 @@ process(struct dc_session *s, const struct ssm_msg *m)
 				(uint32_t)m->payload[2] << 8 | m->payload[3]);
 		break;
 	default:
-		debug(s, "ignoring payload type %u", m->payload_type);
+		dc_debug(s, "ignoring payload type %u", m->payload_type);
 	}
 	buf_free_secret(&plain);
 }
@@ -873,16 +733,16 @@ dc_receive_frame(struct dc_session *s, const void *frame, size_t len)
 	if (s->ended)
 		return;
 	if (ssm_msg_parse(frame, len, &m, &why) < 0) {
-		debug(s, "dropping a message: %s", why);
+		dc_debug(s, "dropping a message: %s", why);
 		return;
 	}
 	if (ssm_msg_needs_digest(&m) && !ssm_msg_digest_ok(&m)) {
-		debug(s, "dropping %s %lld: payload digest mismatch", m.type,
+		dc_debug(s, "dropping %s %lld: payload digest mismatch", m.type,
 		    (long long)m.sequence_number);
 		return;
 	}
 	if (!ssm_msg_length_ok(&m))
-		debug(s, "%s: PayloadLength %u but %zu payload bytes", m.type,
+		dc_debug(s, "%s: PayloadLength %u but %zu payload bytes", m.type,
 		    m.payload_length, m.payload_len);
 	s->last_inbound = monotonic_ms();
 	if (strcmp(m.type, SSM_OUTPUT) == 0 || strcmp(m.type, SSM_ACK) == 0)
@@ -896,24 +756,24 @@ dc_receive_frame(struct dc_session *s, const void *frame, size_t len)
 		s->dead_resumes = 0;
 		if (ssm_ack_parse(m.payload, m.payload_len, &acked) == 0)
 			handle_ack(s, acked);
-		pump(s);
+		dc_pump(s);
 	} else if (strcmp(m.type, SSM_CHANNEL_CLOSED) == 0) {
 		char *output, *sid;
 
 		ssm_channel_closed_parse(m.payload, m.payload_len, &output,
 		    &sid);
-		finish(s, DC_END_CLOSED, output);
+		dc_finish(s, DC_END_CLOSED, output);
 		free(output);
 		free(sid);
 	} else if (strcmp(m.type, SSM_PAUSE_PUBLICATION) == 0) {
-		debug(s, "publication paused");
+		dc_debug(s, "publication paused");
 		s->paused = 1;
 	} else if (strcmp(m.type, SSM_START_PUBLICATION) == 0) {
-		debug(s, "publication started");
+		dc_debug(s, "publication started");
 		s->paused = 0;
-		pump(s);
+		dc_pump(s);
 	} else {
-		debug(s, "ignoring message type %s", m.type);
+		dc_debug(s, "ignoring message type %s", m.type);
 	}
 }
 
@@ -923,303 +783,6 @@ dc_messages_received(struct dc_session *s)
 	return s->received;
 }
 
-/* The connection. */
-
-static int
-dc_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
-    void *in, size_t len)
-{
-	struct dc_session *s;
-	char why[160];
-
-	(void)user;
-	/* libwebsockets also calls the first protocol for connections of
-	 * other protocols (the loop's local descriptors), whose opaque
-	 * data is not a session: look only at client connection events. */
-	switch (reason) {
-	case LWS_CALLBACK_CLIENT_ESTABLISHED:
-	case LWS_CALLBACK_CLIENT_RECEIVE:
-	case LWS_CALLBACK_CLIENT_RECEIVE_PONG:
-	case LWS_CALLBACK_CLIENT_WRITEABLE:
-	case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
-	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
-	case LWS_CALLBACK_CLIENT_CLOSED:
-		break;
-	default:
-		return 0;
-	}
-	s = lws_get_opaque_user_data(wsi);
-	if (!s || s->wsi != wsi)
-		return reason == LWS_CALLBACK_CLIENT_WRITEABLE ? -1 : 0;
-	switch (reason) {
-	case LWS_CALLBACK_CLIENT_ESTABLISHED:
-		debug(s, "connected");
-		s->connected = 1;
-		s->ever_opened = 1;
-		s->last_inbound = s->last_ping = monotonic_ms();
-		lws_callback_on_writable(wsi);
-		break;
-	case LWS_CALLBACK_CLIENT_RECEIVE:
-		if (lws_is_first_fragment(wsi))
-			buf_reset(&s->rx);
-		buf_add(&s->rx, in, len);
-		if (lws_is_final_fragment(wsi) &&
-		    lws_remaining_packet_payload(wsi) == 0) {
-			dc_receive_frame(s, s->rx.data, s->rx.len);
-			buf_reset(&s->rx);
-		}
-		break;
-	case LWS_CALLBACK_CLIENT_RECEIVE_PONG:
-		s->last_inbound = monotonic_ms();
-		break;
-	case LWS_CALLBACK_CLIENT_WRITEABLE:
-		return on_writeable(s);
-	case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
-		if (len >= 2) {
-			const unsigned char *p = in;
-
-			debug(s, "the server closed the connection: %u %.*s",
-			    (unsigned)(p[0] << 8 | p[1]), (int)(len - 2),
-			    (const char *)in + 2);
-		}
-		break;
-	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
-		snprintf(why, sizeof(why), "%s",
-		    in ? (const char *)in : "connection failed");
-		s->wsi = NULL;
-		connection_lost(s, why);
-		break;
-	case LWS_CALLBACK_CLIENT_CLOSED:
-		s->wsi = NULL;
-		connection_lost(s, "connection closed");
-		break;
-	default:
-		break;
-	}
-	return 0;
-}
-
-const struct lws_protocols dc_protocol = {
-    "ssm-data-channel", dc_callback, 0, 65536, 0, NULL, 0,
-};
-
-static int64_t
-backoff_ms(int attempt)
-{
-	unsigned char r;
-	int64_t base, d;
-	int i;
-
-	random_bytes(&r, 1);
-	base = 100 + r % 100;
-	d = base;
-	for (i = 1; i < attempt; i++) {
-		d *= 2;
-		if (d > RECONNECT_DELAY_MAX_MS)
-			d = base;
-	}
-	return d;
-}
-
-static void
-connection_lost(struct dc_session *s, const char *why)
-{
-	s->connected = 0;
-	s->opening_sent = 0;
-	s->killing = 0;
-	drop_ctl(s);
-	buf_reset(&s->rx);
-	if (s->ended)
-		return;
-	if (s->closing) {
-		finish(s, DC_END_LOCAL, NULL);
-		return;
-	}
-	if (++s->attempts > RECONNECT_ATTEMPTS) {
-		struct buf msg = BUF_INIT;
-
-		buf_addf(&msg, "%s the data channel: %s (gave up after %d "
-			       "attempts)",
-		    s->ever_opened ? "lost the connection to"
-				   : "cannot connect to",
-		    why, s->attempts - 1);
-		finish(s, DC_END_FAILED, msg.data);
-		buf_free(&msg);
-		return;
-	}
-	debug(s, "%s; reconnecting (attempt %d)", why, s->attempts);
-	evtimer_start(&s->reconnect, backoff_ms(s->attempts));
-}
-
-/* Asks ssm:ResumeSession for a new token. Returns 0, or -1 after ending
- * the session, or 1 to try again later. */
-static int
-resume(struct dc_session *s)
-{
-	struct aws_request *req;
-	jv in, out;
-	const char *token;
-	struct buf err = BUF_INIT;
-
-	if (!s->aws) {
-		finish(s, DC_END_FAILED, "the connection was lost and this "
-					 "session cannot resume");
-		return -1;
-	}
-	in = jv_object_set(jv_object(), jv_string("SessionId"),
-	    jv_string(s->session_id));
-	req = aws_json_request(s->aws, &aws_ssm, s->region, "ResumeSession",
-	    in);
-	req->secret_body = 1;
-	if (aws_perform(req) < 0) {
-		int retry = req->error.status == 0 || req->error.status >= 500;
-
-		aws_error_format(req, &err);
-		aws_request_free(req);
-		if (retry && s->attempts < RECONNECT_ATTEMPTS) {
-			free(s->last_error);
-			s->last_error = buf_detach(&err);
-			return 1;
-		}
-		{
-			struct buf msg = BUF_INIT;
-
-			buf_addf(&msg, "the connection was lost and the "
-				       "session cannot resume: %s",
-			    err.data);
-			finish(s, DC_END_FAILED, msg.data);
-			buf_free(&msg);
-		}
-		buf_free(&err);
-		return -1;
-	}
-	out = aws_request_take_output(req);
-	aws_request_free(req);
-	token = json_str(out, "TokenValue");
-	if (!token)
-		token = json_str(out, "tokenValue");
-	if (!token || !*token) {
-		jv_free(out);
-		finish(s, DC_END_TIMED_OUT, "the session timed out");
-		return -1;
-	}
-	free_secret(s->token);
-	s->token = xstrdup(token);
-	jv_free(out);
-	return 0;
-}
-
-static void
-reconnect_timer(struct evtimer *t)
-{
-	struct dc_session *s = t->data;
-	int rc;
-
-	if (s->ended)
-		return;
-	if (s->ever_opened) {
-		rc = resume(s);
-		if (rc < 0)
-			return;
-		if (rc > 0) {
-			connection_lost(s, s->last_error);
-			return;
-		}
-	}
-	connect_now(s);
-}
-
-static void
-connect_now(struct dc_session *s)
-{
-	struct lws_client_connect_info i;
-	char *url = xstrdup(s->stream_url);
-	const char *scheme, *address, *path;
-	char *full_path, *host;
-	int port;
-	struct buf open = BUF_INIT;
-
-	if (lws_parse_uri(url, &scheme, &address, &port, &path)) {
-		free(url);
-		finish(s, DC_END_FAILED, "invalid stream URL");
-		return;
-	}
-	full_path = xasprintf("/%s", path);
-	host = (strcmp(scheme, "wss") == 0 && port == 443) ||
-		   (strcmp(scheme, "ws") == 0 && port == 80)
-	    ? xstrdup(address)
-	    : xasprintf("%s:%d", address, port);
-	memset(&i, 0, sizeof(i));
-	i.context = evloop_context(s->loop);
-	i.vhost = evloop_vhost(s->loop);
-	i.address = address;
-	i.port = port;
-	i.path = full_path;
-	i.host = host;
-	i.origin = host;
-	i.ssl_connection = strcmp(scheme, "wss") == 0 ||
-		strcmp(scheme, "https") == 0
-	    ? LCCSCF_USE_SSL
-	    : 0;
-	i.local_protocol_name = dc_protocol.name;
-	i.opaque_user_data = s;
-	i.pwsi = &s->wsi;
-
-	drop_ctl(s);
-	ssm_open_json(&open, s->token, s->client_id, DC_CLIENT_VERSION);
-	queue_ctl(s, LWS_WRITE_TEXT, open.data, open.len);
-	buf_free_secret(&open);
-	/* Everything unacknowledged goes out again on the new socket. */
-	s->next_unsent = 0;
-	s->resend_head = 0;
-	debug(s, "connecting to %s://%s%s", scheme, host, "/...");
-	if (!lws_client_connect_via_info(&i) && !s->ended) {
-		s->wsi = NULL;
-		connection_lost(s, "cannot start the connection");
-	}
-	free(full_path);
-	free(host);
-	free(url);
-}
-
-static void
-housekeeping_timer(struct evtimer *t)
-{
-	struct dc_session *s = t->data;
-	int64_t now = monotonic_ms();
-	int64_t last = s->last_ping > s->last_inbound ? s->last_ping
-						      : s->last_inbound;
-
-	if (s->ended)
-		return;
-	evtimer_start(&s->housekeeping, HOUSEKEEPING_MS);
-	if (!s->connected || !s->wsi)
-		return;
-	if (now - s->last_inbound >= s->keepalive_ms + s->keepalive_ms / 2 &&
-	    s->last_ping > s->last_inbound) {
-		if (s->dead_resumes++ > 0) {
-			struct buf msg = BUF_INIT;
-
-			buf_addf(&msg, "no response from the data channel "
-				       "for %lld s, also after reconnecting",
-			    (long long)((now - s->last_inbound) / 1000));
-			finish(s, DC_END_FAILED, msg.data);
-			buf_free(&msg);
-			return;
-		}
-		debug(s, "no response for %lld ms; reconnecting",
-		    (long long)(now - s->last_inbound));
-		s->killing = 1;
-		lws_set_timeout(s->wsi, PENDING_TIMEOUT_USER_OK,
-		    LWS_TO_KILL_ASYNC);
-		return;
-	}
-	if (now - last >= s->keepalive_ms) {
-		s->last_ping = now;
-		queue_ctl(s, LWS_WRITE_PING, "keepalive", 9);
-		pump(s);
-	}
-}
 
 static struct dc_session *
 session_new(struct evloop *loop, const struct dc_config *c,
@@ -1254,9 +817,9 @@ session_new(struct evloop *loop, const struct dc_config *c,
 	s->tokens = RATE_BURST;
 	s->tokens_at = monotonic_ms();
 	buf_init(&s->rx);
-	evtimer_init(&s->reconnect, loop, reconnect_timer, s);
+	evtimer_init(&s->reconnect, loop, dc_reconnect_timer, s);
 	evtimer_init(&s->retransmit, loop, retransmit_timer, s);
-	evtimer_init(&s->housekeeping, loop, housekeeping_timer, s);
+	evtimer_init(&s->housekeeping, loop, dc_housekeeping_timer, s);
 	evtimer_init(&s->pump, loop, pump_timer, s);
 	evtimer_init(&s->ready_timer, loop, ready_timer, s);
 	return s;
@@ -1270,7 +833,7 @@ dc_new(struct evloop *loop, const struct dc_config *c,
 
 	evtimer_start(&s->housekeeping, HOUSEKEEPING_MS);
 	evtimer_start(&s->ready_timer, s->ready_timeout_ms);
-	connect_now(s);
+	dc_connect(s);
 	return s;
 }
 
@@ -1288,35 +851,13 @@ dc_new_detached(struct evloop *loop, const struct dc_config *c,
 	s->connected = 1;
 	s->ever_opened = 1;
 	ssm_open_json(&open, s->token, s->client_id, DC_CLIENT_VERSION);
-	queue_ctl(s, LWS_WRITE_TEXT, open.data, open.len);
+	dc_queue_ctl(s, LWS_WRITE_TEXT, open.data, open.len);
 	buf_free(&open);
 	s->opening_sent = 1;
-	pump(s);
+	dc_pump(s);
 	return s;
 }
 
-static void
-terminate_session(struct dc_session *s)
-{
-	struct aws_request *req;
-	jv in;
-
-	if (!s->aws || !*s->session_id)
-		return;
-	in = jv_object_set(jv_object(), jv_string("SessionId"),
-	    jv_string(s->session_id));
-	req = aws_json_request(s->aws, &aws_ssm, s->region,
-	    "TerminateSession", in);
-	req->timeout_ms = 5000;
-	if (aws_perform(req) < 0) {
-		struct buf err = BUF_INIT;
-
-		aws_error_format(req, &err);
-		debug(s, "TerminateSession failed (ignored): %s", err.data);
-		buf_free(&err);
-	}
-	aws_request_free(req);
-}
 
 void
 dc_close(struct dc_session *s, int terminate)
@@ -1325,9 +866,9 @@ dc_close(struct dc_session *s, int terminate)
 		return;
 	s->closing = 1;
 	if (terminate)
-		terminate_session(s);
+		dc_terminate(s);
 	if (!s->ended)
-		finish(s, DC_END_LOCAL, NULL);
+		dc_finish(s, DC_END_LOCAL, NULL);
 }
 
 const char *
@@ -1345,7 +886,7 @@ dc_free(struct dc_session *s)
 		return;
 	if (!s->ended) {
 		s->cb.end = NULL;
-		finish(s, DC_END_LOCAL, NULL);
+		dc_finish(s, DC_END_LOCAL, NULL);
 	}
 	for (i = 0; i < s->out_n; i++)
 		buf_free(&out_at(s, i)->frame);
@@ -1358,7 +899,7 @@ dc_free(struct dc_session *s)
 			}
 		free(s->ooo);
 	}
-	drop_ctl(s);
+	dc_drop_ctl(s);
 	buf_free(&s->rx);
 	buf_free(&s->scratch);
 	free(s->session_id);
