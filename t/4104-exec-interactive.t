@@ -81,8 +81,9 @@ tm send-keys -t t "clear; stty size" Enter
 wait_for '^40 120$'
 ok $? "a resize reaches the remote terminal"
 
-tm send-keys -t t "clear; sleep 30; echo after" Enter
-sleep 0.5
+tm send-keys -t t "clear; echo sleep-started; sleep 30; echo after" Enter
+wait_for '^sleep-started$'
+sleep 0.2
 tm send-keys -t t C-c
 tm send-keys -t t "echo interrupted-\$?" Enter
 wait_for '^interrupted-130$'
