@@ -103,6 +103,7 @@ struct session {
 	struct ttyenc enc;
 	struct buf line;	/* an unfinished output line */
 	int status;		/* remote status, or -1 */
+	int marker_seen;	/* the wrapper's exit marker arrived */
 	int started, done;
 	int input_started;
 	int64_t agent_deadline;
@@ -466,8 +467,10 @@ on_output(struct dc_session *dc, void *data, const unsigned char *p,
 	}
 	emit(s, out.data, out.len);
 	buf_free(&out);
-	if (s->filter.state == MARK_DONE && s->status < 0) {
-		s->status = s->filter.status;
+	if (s->filter.state == MARK_DONE && !s->marker_seen) {
+		s->marker_seen = 1;
+		if (s->status < 0)
+			s->status = s->filter.status;
 		evtimer_start(&s->close_grace, CLOSE_GRACE_MS);
 	} else if (s->filter.state == MARK_FAILED && !s->done) {
 		notice(s->x, "%s: the container has no stty or cat, which "
@@ -476,6 +479,30 @@ on_output(struct dc_session *dc, void *data, const unsigned char *p,
 		    s->t->label);
 		dc_close(s->dc, 1);
 	}
+}
+
+/* StdErr payloads: only agents running separate output streams send
+ * them, never the pseudo-terminal of ECS Exec. */
+static void
+on_error_output(struct dc_session *dc, void *data, const unsigned char *p,
+    size_t n)
+{
+	(void)dc;
+	(void)data;
+	if (write_all(STDERR_FILENO, p, n) < 0 && errno == EPIPE)
+		stdout_closed();
+}
+
+/* An ExitCode payload is the agent's own report, so it wins over the
+ * wrapper's marker. */
+static void
+on_exit_code(struct dc_session *dc, void *data, int code)
+{
+	struct session *s = data;
+
+	(void)dc;
+	if (!s->x->interactive)
+		s->status = code;
 }
 
 static void
@@ -558,6 +585,8 @@ on_end(struct dc_session *dc, void *data, enum dc_end how,
 static const struct dc_callbacks callbacks = {
     .ready = on_ready,
     .output = on_output,
+    .error_output = on_error_output,
+    .exit_code = on_exit_code,
     .writable = on_writable,
     .end = on_end,
 };

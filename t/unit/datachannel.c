@@ -24,6 +24,7 @@ struct seen {
 	int ended;
 	enum dc_end how;
 	char *message;
+	int exit_code;
 };
 
 static void
@@ -75,9 +76,17 @@ on_end(struct dc_session *dc, void *data, enum dc_end how, const char *msg)
 	s->message = xstrdup(msg);
 }
 
+static void
+on_exit_code(struct dc_session *dc, void *data, int code)
+{
+	(void)dc;
+	((struct seen *)data)->exit_code = code;
+}
+
 static const struct dc_callbacks callbacks = {
     .ready = on_ready,
     .output = on_output,
+    .exit_code = on_exit_code,
     .end = on_end,
 };
 
@@ -147,7 +156,7 @@ static void
 test_receive(struct evloop *loop)
 {
 	struct sent sent = {0};
-	struct seen seen = {BUF_INIT, 0, 0, 0, NULL};
+	struct seen seen = {BUF_INIT, 0, 0, 0, NULL, -1};
 	struct dc_session *dc = new_session(loop, &sent, &seen);
 	struct buf f = BUF_INIT;
 	jv open;
@@ -189,6 +198,10 @@ test_receive(struct evloop *loop)
 	feed(dc, "agent_session_state", 0, 0, "{}");
 	is_int(sent.n, 5, "unknown message type ignored");
 
+	feed(dc, SSM_OUTPUT, 4, SSM_PAYLOAD_EXIT_CODE, "EXIT_CODE: 3");
+	is_int(seen.exit_code, 3, "ExitCode payload reported");
+	is_str(seen.output.data, "abcd", "ExitCode is not output");
+
 	feed(dc, SSM_CHANNEL_CLOSED, 0, 0,
 	    "{\"SessionId\":\"s1\",\"Output\":\"bye now\"}");
 	is_int(seen.ended, 1, "channel_closed ends the session");
@@ -206,7 +219,7 @@ static void
 test_send(struct evloop *loop)
 {
 	struct sent sent = {0};
-	struct seen seen = {BUF_INIT, 0, 0, 0, NULL};
+	struct seen seen = {BUF_INIT, 0, 0, 0, NULL, -1};
 	struct dc_session *dc = new_session(loop, &sent, &seen);
 	char big[2500];
 	struct ssm_msg m;
@@ -280,7 +293,7 @@ static void
 test_handshake(struct evloop *loop)
 {
 	struct sent sent = {0};
-	struct seen seen = {BUF_INIT, 0, 0, 0, NULL};
+	struct seen seen = {BUF_INIT, 0, 0, 0, NULL, -1};
 	struct dc_session *dc = new_session(loop, &sent, &seen);
 	struct ssm_msg m;
 	jv resp;
