@@ -1081,9 +1081,12 @@ main(int argc, char **argv)
 	fmt = o.format ? output_parse(o.format, 1u << OUTPUT_JSON |
 						    1u << OUTPUT_TEXT)
 		       : OUTPUT_TEXT;
-	x.out = fmt == OUTPUT_JSON ? OUT_JSON : n > 1 ? OUT_PREFIX : OUT_RAW;
-	if (x.interactive)
+	if (x.interactive || (fmt != OUTPUT_JSON && n == 1))
 		x.out = OUT_RAW;
+	else if (fmt == OUTPUT_JSON)
+		x.out = OUT_JSON;
+	else
+		x.out = OUT_PREFIX;
 	if (x.out == OUT_JSON)
 		out_set_flush_each(1);
 	if (x.interactive) {

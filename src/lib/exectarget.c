@@ -151,28 +151,19 @@ find_agent(jv container)
 	return jv_null();
 }
 
-/* Picks the container and checks what the task shows. */
-static void
-check_task(struct exec_target *t)
+/* Picks the requested container, or the only one; sets error and
+ * returns jv_null when there is none to pick. */
+static jv
+pick_container(struct exec_target *t)
 {
-	jv task = t->task_obj;
-	jv containers = jv_object_get(jv_copy(task), jv_string("containers"));
+	jv containers = jv_object_get(jv_copy(t->task_obj),
+	    jv_string("containers"));
 	int i, n = jv_get_kind(containers) == JV_KIND_ARRAY
 		       ? jv_array_length(jv_copy(containers))
 		       : 0;
-	const char *status = json_str(task, "lastStatus");
-	const char *launch = json_str(task, "launchType");
-	jv enabled = jv_object_get(jv_copy(task),
-	    jv_string("enableExecuteCommand"));
-	jv chosen = jv_null(), agent;
+	jv chosen = jv_null();
 	struct buf names = BUF_INIT;
 
-	t->task_arn = xstrdup(json_str(task, "taskArn"));
-	t->task_id = xstrdup(arn_short(t->task_arn));
-	t->cluster_arn = xstrdup(json_str(task, "clusterArn")
-				     ? json_str(task, "clusterArn")
-				     : cluster_key(t));
-	t->cluster_name = xstrdup(arn_short(t->cluster_arn));
 	for (i = 0; i < n; i++) {
 		jv c = jv_array_get(jv_copy(containers), i);
 		const char *name = json_str(c, "name");
@@ -197,13 +188,21 @@ check_task(struct exec_target *t)
 			set_error(t, "task %s has several containers (%s): "
 				     "choose one with --container",
 			    t->task_id, names.data);
-		t->label = xstrdup(t->task_id);
-		goto out;
 	}
-	t->container_name = xstrdup(json_str(chosen, "name"));
-	t->label = xasprintf("%s/%s", t->task_id, t->container_name);
-	if (json_str(chosen, "runtimeId"))
-		t->runtime_id = xstrdup(json_str(chosen, "runtimeId"));
+	jv_free(containers);
+	buf_free(&names);
+	return chosen;
+}
+
+/* Sets error when the task cannot run ECS Exec. */
+static void
+check_runnable(struct exec_target *t)
+{
+	jv task = t->task_obj;
+	const char *status = json_str(task, "lastStatus");
+	const char *launch = json_str(task, "launchType");
+	jv enabled = jv_object_get(jv_copy(task),
+	    jv_string("enableExecuteCommand"));
 
 	if (jv_get_kind(enabled) != JV_KIND_TRUE)
 		set_error(t, "ECS Exec is not enabled on task %s: tasks get it "
@@ -219,7 +218,15 @@ check_task(struct exec_target *t)
 		set_error(t, "task %s runs on Fargate platform version %s; "
 			     "ECS Exec needs 1.4.0 or later",
 		    t->task_id, json_str(task, "platformVersion"));
-	agent = find_agent(chosen);
+	jv_free(enabled);
+}
+
+/* Sets error when the container's agent or runtime id rule it out. */
+static void
+check_container(struct exec_target *t, jv container)
+{
+	jv agent = find_agent(container);
+
 	if (jv_get_kind(agent) == JV_KIND_OBJECT) {
 		const char *as = json_str(agent, "lastStatus");
 
@@ -237,11 +244,35 @@ check_task(struct exec_target *t)
 		set_error(t, "container %s has no runtime id yet: it has not "
 			     "started",
 		    t->label);
-out:
+}
+
+/* Fills the resolved names, picks the container and checks what the
+ * task shows. */
+static void
+check_task(struct exec_target *t)
+{
+	jv task = t->task_obj;
+	jv chosen;
+
+	t->task_arn = xstrdup(json_str(task, "taskArn"));
+	t->task_id = xstrdup(arn_short(t->task_arn));
+	t->cluster_arn = xstrdup(json_str(task, "clusterArn")
+				     ? json_str(task, "clusterArn")
+				     : cluster_key(t));
+	t->cluster_name = xstrdup(arn_short(t->cluster_arn));
+	chosen = pick_container(t);
+	if (jv_get_kind(chosen) != JV_KIND_OBJECT) {
+		t->label = xstrdup(t->task_id);
+		jv_free(chosen);
+		return;
+	}
+	t->container_name = xstrdup(json_str(chosen, "name"));
+	t->label = xasprintf("%s/%s", t->task_id, t->container_name);
+	if (json_str(chosen, "runtimeId"))
+		t->runtime_id = xstrdup(json_str(chosen, "runtimeId"));
+	check_runnable(t);
+	check_container(t, chosen);
 	jv_free(chosen);
-	jv_free(enabled);
-	jv_free(containers);
-	buf_free(&names);
 }
 
 static int
