@@ -131,3 +131,16 @@ ordered_close(struct ordered *o, struct ordered_node *group)
 	group->ready = 1;
 	ordered_flush(o);
 }
+
+int
+ordered_at_front(struct ordered *o, struct ordered_node *node)
+{
+	struct ordered_node *n;
+
+	/* Emitted nodes are freed, so the front is the chain of first
+	 * children from the root. */
+	for (n = o->root; n; n = n->head)
+		if (n == node)
+			return 1;
+	return 0;
+}

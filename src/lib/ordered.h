@@ -32,5 +32,9 @@ void ordered_fill(struct ordered *o, struct ordered_node *slot, jv records);
 void ordered_close(struct ordered *o, struct ordered_node *group);
 /* Emits what is ready. Returns 1 when everything has been emitted. */
 int ordered_flush(struct ordered *o);
+/* Returns 1 when everything before node has been emitted, so its records
+ * go out as soon as they are ready. Producers use it to hold back work
+ * whose output would only wait in memory. */
+int ordered_at_front(struct ordered *o, struct ordered_node *node);
 
 #endif

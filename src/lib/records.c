@@ -38,6 +38,19 @@ record_kind_from_name(const char *name)
 	return KIND_UNKNOWN;
 }
 
+jv
+record_with_kind(const char *kind, jv obj)
+{
+	jv rec = jv_object_set(jv_object(), jv_string("kind"),
+	    jv_string(kind));
+
+	if (jv_get_kind(obj) != JV_KIND_OBJECT) {
+		jv_free(obj);
+		return rec;
+	}
+	return jv_object_merge(rec, obj);
+}
+
 static int
 has(jv rec, const char *key)
 {
@@ -163,4 +176,22 @@ arn_cluster_name(const char *arn)
 	a.cluster = NULL;
 	ecs_arn_free(&a);
 	return c;
+}
+
+char *
+arn_cluster_arn(const char *arn, const char *cluster)
+{
+	struct ecs_arn a;
+	char *out;
+
+	if (cluster && str_starts_with(cluster, "arn:"))
+		return xstrdup(cluster);
+	if (ecs_arn_parse(arn, &a) < 0)
+		return NULL;
+	if (!cluster)
+		cluster = a.cluster ? a.cluster : "default";
+	out = xasprintf("arn:%s:ecs:%s:%s:cluster/%s", a.partition, a.region,
+	    a.account, cluster);
+	ecs_arn_free(&a);
+	return out;
 }

@@ -29,6 +29,8 @@ enum record_kind record_kind(jv rec);
 /* The record "kind" string for k ("task", ...), or NULL for unknown. */
 const char *record_kind_name(enum record_kind k);
 enum record_kind record_kind_from_name(const char *name);
+/* Consumes obj. A record: {"kind": kind} followed by obj's members. */
+jv record_with_kind(const char *kind, jv obj);
 
 /* The parts of an ECS ARN "arn:PARTITION:ecs:REGION:ACCOUNT:TYPE/REST". */
 struct ecs_arn {
@@ -51,5 +53,9 @@ const char *arn_short(const char *arn_or_name);
 /* Cluster name from a cluster, service, task or container-instance ARN
  * (NULL for an old-format task ARN, which does not carry one). */
 char *arn_cluster_name(const char *arn);
+/* The ARN of a resource's cluster: cluster itself when it is an ARN, a
+ * cluster name placed in the partition, region and account of arn, else
+ * the cluster arn names, else "default". NULL when neither is usable. */
+char *arn_cluster_arn(const char *arn, const char *cluster);
 
 #endif

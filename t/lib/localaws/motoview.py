@@ -52,7 +52,11 @@ def task_objects(cluster_arn):
         return None
     name = cluster_arn.rsplit("/", 1)[-1]
     try:
-        return dict(backend.tasks.get(name, {}))
+        # Keyed by the task's current ARN, which follows the account's
+        # taskLongArnFormat setting; moto's own keys keep the format the
+        # task was created with.
+        return {task.task_arn: task
+                for task in backend.tasks.get(name, {}).values()}
     except Exception:
         return None
 
