@@ -19,8 +19,9 @@ enum {
 };
 
 extern const char *program_name;
-/* Exit status of die(): EXIT_RUNTIME unless a program sets another (ecs-pick
- * uses 2, because 1 means "no match" there as in fzf). */
+/* Exit status of die(): EXIT_RUNTIME unless a program sets another. ecs-pick
+ * uses 2, because 1 means "no match" there as in fzf; ecs-exec uses 255, so
+ * a local failure is not mistaken for the remote command's status 1. */
 extern int die_status;
 
 void set_program_name(const char *argv0);
