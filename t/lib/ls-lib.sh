@@ -16,8 +16,9 @@ ops()
 
 sizes()
 {
+	# Largest first: batches sent at once reach the front in any order.
 	front_log | jq -s -c --arg op "$1" --arg m "$2" '[.[] |
-		select(.operation == $op) | .body[$m] | length]'
+		select(.operation == $op) | .body[$m] | length] | sort | reverse'
 }
 
 conns()

@@ -1,19 +1,18 @@
-"""The agent side of an ECS Exec session: a command in a pseudo-terminal.
+"""The agent side of a Session Manager session: the protocol and faults.
 
-Like the SSM agent's InteractiveCommands plugin, the command string is split
-shell-style and executed directly (no shell) in a pty with
-TERM=xterm-256color, here in a scratch directory of its own. Terminal output
-goes to the client as output_stream_data messages of at most 1024 bytes that
-keep UTF-8 characters whole; keystrokes and Size messages go to the pty.
+Terminal output of the command (terminal.py) goes to the client as
+output_stream_data messages of at most 1024 bytes that keep UTF-8
+characters whole. Keystrokes and Size messages go to the pty.
 
-The reliability layer follows the agent: sequence numbers from 0 with SYN
-on the first message, an ack for every stream message the handler accepts,
-out-of-order messages acked and buffered, duplicates acked again, and the
-oldest unacknowledged message resent by a 100 ms timer once the
-TCP-like RTO estimate has passed. No exit code is sent, because
-InteractiveCommands has no way to carry one.
+The reliability layer follows the SSM agent: sequence numbers from 0 with
+SYN on the first message, an ack for every stream message the handler
+accepts, out-of-order messages acked and buffered, duplicates acked
+again, and the oldest unacknowledged message resent by a 100 ms timer
+once the TCP-like RTO estimate has passed. No exit code is sent, because
+InteractiveCommands has no message for one. The output faults of
+chanfaults.py are applied where a message is sent for the first time.
 
-One Agent lives as long as its session; connections come and go
+One Agent lives as long as its session. Connections come and go
 (ResumeSession), and the sequence numbers and buffers survive them.
 """
 
@@ -22,19 +21,15 @@ import hashlib
 import json
 import logging
 import os
-import select
-import shlex
 import shutil
-import signal
 import struct
 import tempfile
-import termios
-import fcntl
 import threading
 import time
 
 from . import agentmsg as am
 from . import handshake as hs
+from . import terminal
 
 log = logging.getLogger("local-aws")
 
@@ -46,12 +41,10 @@ MAX_RTO = 1.0
 TICK = 0.1
 # A reordered message waits this long for a successor before it is sent.
 REORDER_WAIT = 0.5
-# An unfinished UTF-8 sequence at the end of a read waits this long for
-# its remaining bytes before it is sent as it is.
-UTF8_WAIT = 0.1
-# Keystrokes waiting for the pty beyond this many bytes are rejected
-# (no ack), so the client resends them later.
-INPUT_CAPACITY = 64 * 1024
+# While the pty takes no more keystrokes, a client message waits this many
+# seconds, as the agent blocks. Then it stays unacknowledged, so the client
+# resends it later.
+INPUT_WAIT = 1.0
 
 IDLE_TIMEOUT_OUTPUT = ("Your session timed out due to inactivity and has "
                        "been terminated.")
@@ -77,6 +70,8 @@ class Outgoing:
 
 
 class Agent:
+    """The agent of one session; lock guards everything below."""
+
     def __init__(self, session, state):
         self.session = session
         self.state = state
@@ -103,12 +98,9 @@ class Agent:
         self.input_faults = {}
         self.acked_faults = {}
 
-        self.pid = None
-        self.master = None
+        self.terminal = None
         self.process_started = None
         self.first_output_sent = False
-        self.input_queue = collections.deque()
-        self.input_bytes = 0
         self.input_ready = threading.Condition(self.lock)
         self.paused_until = None
         self.closing = False
@@ -178,54 +170,39 @@ class Agent:
             self._start_process()
 
     def _start_port_session(self):
-        # NOTE: port forwarding sessions (StartSession) are answered by the
-        # API, but their data channel only tells the client it is missing.
+        # NOTE: StartSession creates port forwarding sessions, but their
+        # data channel only reports to the client that it is missing.
         threading.Thread(target=self.terminate, daemon=True, args=(
             "The local AWS does not implement port forwarding sessions.",
             "unsupported"), name="agent-port").start()
 
     def _start_process(self):
-        command = self.session.command
-        try:
-            argv = shlex.split(command)
-        except ValueError as err:
-            argv = None
-            problem = f"invalid command {command!r}: {err}"
-        else:
-            problem = None if argv else "empty command"
         env = dict(os.environ)
         env["TERM"] = "xterm-256color"
-        path = shutil.which(argv[0], path=env.get("PATH")) if argv else None
-        if argv and path is None:
-            # NOTE: the real agent's wording for a missing executable is
-            # not known; this is Go's exec error text.
-            problem = (f'exec: "{argv[0]}": executable file not found in '
-                       "$PATH")
-        if problem:
-            self.session.event("command-failed", detail=problem)
+        try:
+            argv, path = terminal.resolve(self.session.command, env)
+        except ValueError as err:
+            self.session.event("command-failed", detail=str(err))
             threading.Thread(target=self.terminate, daemon=True,
-                             args=(problem, "command-failed")).start()
+                             args=(str(err), "command-failed")).start()
             return
-
         self.scratch = tempfile.mkdtemp(prefix=f"{self.session.id}.",
                                         dir=self.state.scratch_root)
         env["PWD"] = self.scratch
-        pid, master = os.forkpty()
-        if pid == 0:
-            try:
-                os.chdir(self.scratch)
-                os.execve(path, argv, env)
-            except BaseException as err:
-                os.write(2, f"exec {path}: {err}\r\n".encode())
-            os._exit(127)
-        self.pid = pid
-        self.master = master
+        self.terminal = terminal.Terminal(argv, path, self.scratch, env,
+                                          self._emit, self._on_exit,
+                                          self._on_drained)
+        self.terminal.start()
         self.process_started = time.monotonic()
-        self.session.process_started(pid, argv, self.scratch)
-        threading.Thread(target=self._read_terminal, daemon=True,
-                         name=f"agent-pty-{self.session.id}").start()
-        threading.Thread(target=self._write_terminal, daemon=True,
-                         name=f"agent-stdin-{self.session.id}").start()
+        self.session.process_started(self.terminal.pid, argv, self.scratch)
+
+    def _on_exit(self):
+        self.session.process_exited(self.terminal.exit_status)
+        self.finish()
+
+    def _on_drained(self):
+        with self.lock:
+            self.input_ready.notify_all()
 
     def _warming_up(self):
         if self.process_started is None:
@@ -246,8 +223,6 @@ class Agent:
             entry = Outgoing(message, am.encode(message))
             self.outgoing[sequence] = entry
             self.session.count("messagesSent")
-            if payload_type == am.PT_OUTPUT:
-                self.session.count("bytesOut", len(payload))
             if self._connected():
                 self._send_new(entry)
             else:
@@ -262,54 +237,59 @@ class Agent:
             self._release_held(entry)
             return
         action = rule["action"]
-        sequence = entry.message.sequence
-        record = self.session.fault(action, seq=sequence)
-        entry.fault = record
-        now = time.monotonic()
-        if action == "drop":
-            entry.sends = 1
-            entry.first_sent = entry.last_sent = now
-        elif action == "duplicate":
-            self._transmit(entry)
-            self.conn.send(entry.data)
+        entry.fault = self.session.fault(action, seq=entry.message.sequence)
+        if action in ("drop", "stall", "close"):
+            self._lose(entry, rule)
+        elif action in ("reorder", "pause"):
+            self._hold(entry, rule)
+        else:
+            self._send_altered(entry, rule)
             self._release_held(entry)
-        elif action == "reorder":
+
+    def _lose(self, entry, rule):
+        """Count the message as sent without sending it, as if lost."""
+        entry.sends = 1
+        entry.first_sent = entry.last_sent = time.monotonic()
+        if rule["action"] == "stall":
+            self.conn.stall(rule["seconds"])
+            entry.fault["seconds"] = rule["seconds"]
+        elif rule["action"] == "close":
+            self._close_for_fault(rule, entry.fault)
+
+    def _hold(self, entry, rule):
+        """Keep the message back: after its successor, or for a pause."""
+        if rule["action"] == "reorder":
             self._release_held(None)
             self.held = entry
-            self.held_since = now
-        elif action == "corrupt-digest":
+            self.held_since = time.monotonic()
+            return
+        self.conn.send(self._publication(am.PAUSE_PUBLICATION))
+        self.paused_until = time.monotonic() + rule["seconds"]
+        self.unsent = True
+        entry.fault["seconds"] = rule["seconds"]
+
+    def _send_altered(self, entry, rule):
+        """Send the message changed, doubled, split or after an extra one."""
+        action = rule["action"]
+        if action == "corrupt-digest":
             bad = hashlib.sha256(b"corrupt" + entry.data).digest()
             self.conn.send(am.encode(entry.message, digest=bad))
             entry.sends = 1
-            entry.first_sent = entry.last_sent = now
+            entry.first_sent = entry.last_sent = time.monotonic()
             entry.corrupt_only = True
-            self._release_held(entry)
-        elif action == "split-frames":
+            return
+        if action == "split-frames":
             self._transmit(entry, pieces=rule["pieces"],
                            ping_between=rule["ping"])
-            self._release_held(entry)
-        elif action == "far-ahead":
-            self._send_far_ahead(sequence + rule["distance"], record)
-            self._transmit(entry)
-            self._release_held(entry)
+            return
+        if action == "far-ahead":
+            self._send_far_ahead(entry.message.sequence + rule["distance"],
+                                 entry.fault)
         elif action in ("unknown-type", "session-state"):
-            self._send_ignorable(action, rule, record)
-            self._transmit(entry)
-            self._release_held(entry)
-        elif action == "pause":
-            self.conn.send(self._publication(am.PAUSE_PUBLICATION))
-            self.paused_until = now + rule["seconds"]
-            self.unsent = True
-            record["seconds"] = rule["seconds"]
-        elif action == "stall":
-            entry.sends = 1
-            entry.first_sent = entry.last_sent = now
-            self.conn.stall(rule["seconds"])
-            record["seconds"] = rule["seconds"]
-        elif action == "close":
-            entry.sends = 1
-            entry.first_sent = entry.last_sent = now
-            self._close_for_fault(rule, record)
+            self._send_ignorable(action, rule, entry.fault)
+        self._transmit(entry)
+        if action == "duplicate":
+            self.conn.send(entry.data)
 
     def _transmit(self, entry, pieces=1, ping_between=False):
         now = time.monotonic()
@@ -364,7 +344,7 @@ class Agent:
             message = am.Message(am.AGENT_SESSION_STATE, payload,
                                  flags=am.FLAG_SYN | am.FLAG_FIN)
         record["messageId"] = message.message_id
-        record["acked"] = False
+        record["injectedAcked"] = False
         self.ignored_ids[message.message_id] = record
         self.conn.send(am.encode(message))
 
@@ -384,7 +364,10 @@ class Agent:
             conn.close(rule["code"], rule["reason"])
         self.conn = None
         if not rule["resume"]:
-            threading.Thread(target=self.terminate, daemon=True,
+            # Recorded now, so the session is over before the client can
+            # ask; the process ends in the background.
+            self._end(None, "closed-without-resume")
+            threading.Thread(target=self._close, daemon=True,
                              args=(None, "closed-without-resume")).start()
 
     # Receiving.
@@ -422,6 +405,7 @@ class Agent:
         """Log header mistakes; return False when the agent drops it."""
         session = self.session
         name = message.message_type
+
         if message.header_length != am.HEADER_LENGTH:
             session.violation("header-length",
                               f"HeaderLength {message.header_length} on "
@@ -444,6 +428,7 @@ class Agent:
             session.violation("bad-digest",
                               f"PayloadDigest does not match the payload of "
                               f"{name} {message.sequence}")
+
         if message.created == 0:
             session.violation("created-date", f"CreatedDate 0 on {name}")
             return False
@@ -460,32 +445,56 @@ class Agent:
             session.violation("malformed-ack", str(err))
             return
         session.count("acksReceived")
-        ignored = self.ignored_ids.get(message_id)
-        if ignored is not None:
-            ignored["acked"] = True
-            session.violation("acked-ignorable",
-                              f"the client acknowledged message {message_id}"
-                              f" of type {ignored['action']}, which it must "
-                              "ignore")
+        if self._ack_of_injected(sequence, message_id):
             return
-        if sequence in self.far_ahead:
-            self.far_ahead[sequence]["farAcked"] = True
-            session.event("ack-received", seq=sequence, farAhead=True)
-            return
+
         entry = self.outgoing.pop(sequence, None)
         if entry is None:
-            if sequence < 0 or sequence >= self.next_seq:
-                session.violation("ack-unknown-sequence",
-                                  f"ack for output sequence number "
-                                  f"{sequence}, but only 0-"
-                                  f"{self.next_seq - 1} were sent")
-            else:
-                session.count("duplicateAcks")
-                session.event("ack-received", seq=sequence, duplicate=True)
-                record = self._fault_of_acked(sequence)
-                if record is not None:
-                    record["acks"] = record.get("acks", 0) + 1
+            self._ack_of_acked(sequence)
             return
+        self._check_ack(entry, message_id)
+        if entry.last_sent is not None:
+            self._update_rto(time.monotonic() - entry.last_sent)
+        if entry.fault is not None:
+            entry.fault["acks"] = entry.fault.get("acks", 0) + 1
+            entry.fault["sendsBeforeAck"] = entry.sends
+            self.acked_faults[sequence] = entry.fault
+        session.event("ack-received", seq=sequence, sends=entry.sends)
+        self.changed.notify_all()
+
+    def _ack_of_injected(self, sequence, message_id):
+        """Handle an ack of a message that a fault added; True if it was."""
+        ignored = self.ignored_ids.get(message_id)
+        if ignored is not None:
+            ignored["injectedAcked"] = True
+            self.session.violation(
+                "acked-ignorable",
+                f"the client acknowledged message {message_id} of type "
+                f"{ignored['action']}, which it must ignore")
+            return True
+        if sequence in self.far_ahead:
+            self.far_ahead[sequence]["farAcked"] = True
+            self.session.event("ack-received", seq=sequence, farAhead=True)
+            return True
+        return False
+
+    def _ack_of_acked(self, sequence):
+        """Handle an ack for a sequence number no longer waiting for one."""
+        session = self.session
+        if sequence < 0 or sequence >= self.next_seq:
+            session.violation("ack-unknown-sequence",
+                              f"ack for output sequence number {sequence}, "
+                              f"but only 0-{self.next_seq - 1} were sent")
+            return
+        session.count("duplicateAcks")
+        session.event("ack-received", seq=sequence, duplicate=True)
+        record = self.acked_faults.get(sequence)
+        if record is not None:
+            record["acks"] = record.get("acks", 0) + 1
+
+    def _check_ack(self, entry, message_id):
+        session = self.session
+        sequence = entry.message.sequence
         if entry.last_sent is None:
             session.violation("ack-unsent",
                               f"ack for output sequence number {sequence} "
@@ -499,18 +508,6 @@ class Agent:
             session.violation("acked-bad-digest",
                               f"the client acknowledged output {sequence} "
                               "whose digest was corrupted")
-        now = time.monotonic()
-        if entry.last_sent is not None:
-            self._update_rto(now - entry.last_sent)
-        if entry.fault is not None:
-            entry.fault["acks"] = entry.fault.get("acks", 0) + 1
-            entry.fault["sendsBeforeAck"] = entry.sends
-            self.acked_faults[sequence] = entry.fault
-        session.event("ack-received", seq=sequence, sends=entry.sends)
-        self.changed.notify_all()
-
-    def _fault_of_acked(self, sequence):
-        return self.acked_faults.get(sequence)
 
     def _update_rto(self, sample):
         self.rttvar = 0.75 * self.rttvar + 0.25 * abs(self.srtt - sample)
@@ -524,6 +521,7 @@ class Agent:
         digest = hashlib.sha256(message.payload).digest()
         session.count("messagesReceived")
         session.event("recv", **message.summary())
+
         if sequence < self.expected or sequence in self.buffered:
             session.count("duplicatesReceived")
             known = self.received.get(sequence)
@@ -536,6 +534,7 @@ class Agent:
                 record["resent"] = record.get("resent", 0) + 1
             self._send_ack(message)
             return
+
         if sequence > self.expected:
             if len(self.buffered) >= self.setting("reorder_capacity"):
                 session.event("dropped", reason="reorder buffer full",
@@ -545,6 +544,7 @@ class Agent:
             self.received[sequence] = digest
             self._send_ack(message)
             return
+
         if not self._handle(message):
             session.event("rejected", seq=sequence,
                           payloadType=message.payload_type)
@@ -574,10 +574,11 @@ class Agent:
         session = self.session
         payload_type = message.payload_type
         if not self.first_output_sent:
-            session.violation("input-before-output",
-                              f"input {message.sequence} (payload type "
-                              f"{payload_type}) arrived before any output "
-                              "was sent")
+            # Allowed: a client may stop waiting for output that a quiet
+            # command never prints, and send its Size anyway.
+            session.count("inputBeforeOutput")
+            session.event("input-before-output", seq=message.sequence,
+                          payloadType=payload_type)
         if self.handshake is not None:
             if payload_type in (am.PT_HANDSHAKE_RESPONSE,
                                 am.PT_ENC_CHALLENGE_RESPONSE):
@@ -612,10 +613,9 @@ class Agent:
                                    f"Size payload {message.payload[:100]!r}")
             return True
         self.session.size_applied(cols, rows)
-        if self.master is not None:
+        if self.terminal is not None:
             try:
-                fcntl.ioctl(self.master, termios.TIOCSWINSZ,
-                            struct.pack("HHHH", rows, cols, 0, 0))
+                self.terminal.resize(cols, rows)
             except OSError as err:
                 log.info("session %s: TIOCSWINSZ failed: %s",
                          self.session.id, err)
@@ -631,12 +631,17 @@ class Agent:
             except ValueError as err:
                 self.session.violation("decrypt", str(err))
                 return True
-        if self.input_bytes + len(data) > INPUT_CAPACITY and self.input_bytes:
-            return False
-        self.input_queue.append(data)
-        self.input_bytes += len(data)
+        # Like the agent, which blocks while the pty takes no input, but
+        # only for a while.
+        deadline = time.monotonic() + INPUT_WAIT
+        while (not self.terminal.room(len(data))
+               and not self.stopped.is_set()):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            self.input_ready.wait(remaining)
+        self.terminal.write(data)
         self.session.count("bytesIn", len(data))
-        self.input_ready.notify_all()
         return True
 
     def _on_flag(self, message):
@@ -652,77 +657,7 @@ class Agent:
                              args=("", "terminate-flag")).start()
         return True
 
-    # The terminal.
-
-    def _write_terminal(self):
-        while True:
-            with self.lock:
-                while not self.input_queue and not self.stopped.is_set():
-                    self.input_ready.wait(0.5)
-                if self.stopped.is_set():
-                    return
-                data = self.input_queue.popleft()
-            view = memoryview(data)
-            while view:
-                try:
-                    written = os.write(self.master, view)
-                except InterruptedError:
-                    continue
-                except OSError:
-                    written = len(view)
-                view = view[written:]
-            with self.lock:
-                self.input_bytes -= len(data)
-
-    def _read_terminal(self):
-        pending = b""
-        waited_since = None
-        eof = False
-        while not eof:
-            ready, _, _ = select.select([self.master], [], [], UTF8_WAIT)
-            data = b""
-            if ready:
-                try:
-                    data = os.read(self.master, 65536)
-                except OSError:
-                    data = b""
-                eof = not data
-            if data:
-                pending += data
-                tail = am.incomplete_tail(pending)
-                cut = len(pending) - tail
-                self._emit(pending[:cut])
-                pending = pending[cut:]
-                waited_since = time.monotonic() if pending else None
-            elif pending and (eof or time.monotonic() - waited_since
-                              >= UTF8_WAIT):
-                self._emit(pending)
-                pending = b""
-            if not data and self._child_exited():
-                break
-            if self.stopped.is_set():
-                return
-        if pending:
-            self._emit(pending)
-        self._reap(block=True)
-        self.finish()
-
-    def _child_exited(self):
-        return self._reap(block=False)
-
-    def _reap(self, block):
-        if self.pid is None:
-            return True
-        if self.session.exit_status is not None:
-            return True
-        try:
-            pid, status = os.waitpid(self.pid, 0 if block else os.WNOHANG)
-        except ChildProcessError:
-            return True
-        if pid == 0:
-            return False
-        self.session.process_exited(os.waitstatus_to_exitcode(status))
-        return True
+    # Terminal output.
 
     def _emit(self, data):
         """Cut terminal output into messages and send them, paced."""
@@ -738,6 +673,7 @@ class Agent:
             if self.cipher is not None:
                 payload = self.cipher.encrypt_to_client(chunk)
             self.send_stream(am.PT_OUTPUT, payload)
+            self.session.count("bytesOut", len(chunk))
             self.first_output_sent = True
             pace = self.setting("pace")
             if pace > 0:
@@ -842,8 +778,8 @@ class Agent:
 
         The remaining output waits up to drain_timeout for its acks, then
         channel_closed goes out. The wait counts only time with a client
-        connected, so a client that resumes after a drop still receives
-        everything (up to orphan_timeout).
+        connected, so a client that resumes after a drop (within
+        orphan_timeout) still receives everything.
         """
         with self.lock:
             if self.closing:
@@ -873,9 +809,16 @@ class Agent:
         self._close(output, reason)
 
     def _close(self, output, reason):
+        self._end(output, reason)
+        self._kill()
+        self._cleanup()
+
+    def _end(self, output, reason):
+        """Record the end and send channel_closed unless output is None."""
         with self.lock:
             if self.session.ended is not None:
                 return
+            self.closing = True
             conn = self.conn
             self.session.end(reason, output)
             if conn is not None and output is not None:
@@ -895,32 +838,15 @@ class Agent:
             self.stopped.set()
             self.changed.notify_all()
             self.input_ready.notify_all()
-        self._kill()
-        self._cleanup()
 
     def _kill(self):
-        pid = self.pid
-        if pid is None or self.session.exit_status is not None:
-            return
-        for sig in (signal.SIGHUP, signal.SIGKILL):
-            try:
-                os.killpg(pid, sig)
-            except OSError:
-                break
-            if sig == signal.SIGHUP:
-                deadline = time.monotonic() + 0.5
-                while time.monotonic() < deadline and not self._reap(False):
-                    time.sleep(0.02)
-                if self.session.exit_status is not None:
-                    return
-        self._reap(block=True)
+        if self.terminal is not None:
+            self.terminal.kill()
+            self.session.process_exited(self.terminal.exit_status)
 
     def _cleanup(self):
-        master, self.master = self.master, None
-        if master is not None:
-            # The reader thread may still be in select(); it fails there
-            # and exits once stopped is set.
-            threading.Timer(1.0, _close_fd, args=(master,)).start()
+        if self.terminal is not None:
+            self.terminal.close()
         if self.scratch:
             shutil.rmtree(self.scratch, ignore_errors=True)
 
@@ -928,9 +854,3 @@ class Agent:
         """Stop everything when the daemon exits."""
         self.terminate(None, "shutdown")
 
-
-def _close_fd(fd):
-    try:
-        os.close(fd)
-    except OSError:
-        pass

@@ -16,10 +16,10 @@ big-endian header and a payload:
   HL      4 PayloadLength
   HL+4    n Payload
 
-The layout and the sample messages the tests compare against come from the
-session-manager-plugin and amazon-ssm-agent sources (Apache-2.0). Both the
-local AWS agent and the test client use this module; its encoder is checked
-byte for byte against messages produced by the plugin's own serializer.
+This is the layout the session-manager-plugin and the SSM agent use. Both
+the local AWS agent and its test client use this module, so
+t/4001-exec-fixture.t checks the encoder byte for byte against a fixed
+sample message instead of against the client.
 """
 
 import hashlib
@@ -76,7 +76,7 @@ EMPTY_DIGEST = hashlib.sha256(b"").digest()
 
 
 class MessageError(ValueError):
-    """A message that cannot be parsed; the text says which field."""
+    """A message that cannot be parsed; the message names the field."""
 
 
 def now_ms():
@@ -98,7 +98,7 @@ class Message:
     """One parsed or to-be-encoded data channel message.
 
     raw_type keeps the 32 type bytes as received, so a test can check the
-    padding; header_length, payload_length and digest are the fields as
+    padding. header_length, payload_length and digest are the fields as
     received, which may disagree with the payload.
     """
 

@@ -72,9 +72,8 @@ class RuleError(ValueError):
 
 def _check_type(rule, key, kinds, name):
     value = rule[key]
-    if isinstance(value, bool) and bool not in kinds:
-        raise RuleError(f"{key} must be {name}, got {value!r}")
-    if not isinstance(value, kinds):
+    if (isinstance(value, bool) and bool not in kinds) \
+            or not isinstance(value, kinds):
         raise RuleError(f"{key} must be {name}, got {value!r}")
 
 
@@ -88,12 +87,14 @@ def normalize(rule):
         raise RuleError(f"unknown action {action!r}; use one of "
                         f"{', '.join(sorted(EVENTS))}")
     rule["event"] = EVENTS[action]
+
     for key, default in ARGUMENTS.get(action, {}).items():
         rule.setdefault(key, default)
         kinds = (type(default),)
         if isinstance(default, float):
             kinds = (int, float)
         _check_type(rule, key, kinds, type(default).__name__)
+
     rule.setdefault("skip", 0)
     rule.setdefault("count", 1)
     for key, minimum in (("skip", 0), ("count", -1)):
@@ -103,6 +104,7 @@ def normalize(rule):
     for key in ("session", "task"):
         if rule.get(key) is not None:
             _check_type(rule, key, (str,), "a string")
+
     if action == "split-frames" and rule["pieces"] < 2:
         raise RuleError("pieces must be at least 2")
     if action == "far-ahead" and rule["distance"] < 1:
@@ -124,7 +126,7 @@ def _matches(rule, event, session_id, task_arn):
 
 
 class ChannelRuleSet:
-    """Rules in the order they were added; the first usable match wins."""
+    """Rules in the order they were added; the first match in use wins."""
 
     def __init__(self):
         self._lock = threading.Lock()
@@ -148,20 +150,13 @@ class ChannelRuleSet:
         with self._lock:
             return [dict(rule) for rule in self._rules]
 
-    def take(self, event, session_id, task_arn, usable=None):
-        """Return a copy of the rule that applies to this event, or None.
-
-        usable(rule) may decline a rule for this particular event (for
-        example split-utf8 on a chunk without a multi-byte character);
-        a declined event counts neither as skipped nor as used.
-        """
+    def take(self, event, session_id, task_arn):
+        """Return a copy of the rule that applies to this event, or None."""
         with self._lock:
             for rule in self._rules:
                 if rule["count"] >= 0 and rule["used"] >= rule["count"]:
                     continue
                 if not _matches(rule, event, session_id, task_arn):
-                    continue
-                if usable is not None and not usable(rule):
                     continue
                 if rule["skip"] > 0:
                     rule["skip"] -= 1
@@ -169,10 +164,3 @@ class ChannelRuleSet:
                 rule["used"] += 1
                 return dict(rule)
         return None
-
-    def pending(self, event):
-        """Return True when a rule for event may still apply."""
-        with self._lock:
-            return any(r["event"] == event and
-                       (r["count"] < 0 or r["used"] < r["count"])
-                       for r in self._rules)

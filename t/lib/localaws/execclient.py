@@ -1,8 +1,8 @@
 """A small ECS Exec client for testing the local AWS's data channel.
 
 It calls ExecuteCommand on the front, opens the stream URL, and speaks the
-client side of the protocol: the first text frame, acks for every output
-message (re-acked when duplicated), in-order delivery with an
+client side of the protocol. That covers the first text frame, acks for
+every output message (again for a duplicate), in-order delivery with an
 out-of-order buffer, digest checks, input with retransmission, the
 optional handshake (with KMS through moto), and ResumeSession after a
 dropped socket. It prints one JSON document describing what it saw, so
@@ -75,7 +75,10 @@ class Client:
         self.expected = 0
         self.buffered = {}
         self.output = bytearray()
+        # The first copy of each output message, then the sequence
+        # numbers of the copies that came again.
         self.received = []
+        self.duplicates = []
         self.acks_sent = collections.Counter()
         self.ignored = []
         self.publication = []
@@ -207,6 +210,9 @@ class Client:
         data = self.args.input.encode() if self.args.input else b""
         if self.args.input_hex:
             data += bytes.fromhex(self.args.input_hex)
+        if self.args.input_file:
+            with open(self.args.input_file, "rb") as f:
+                data += f.read()
         for i in range(0, len(data), am.CHUNK_SIZE):
             chunk = data[i:i + am.CHUNK_SIZE]
             if self.cipher is not None:
@@ -230,6 +236,9 @@ class Client:
         kind = message.message_type
         entry = message.summary()
         entry["headerLength"] = message.header_length
+        entry["head"] = message.payload[:16].hex()
+        entry["wholeUtf8"] = _whole_utf8(message.payload)
+
         if kind in (am.START_PUBLICATION, am.PAUSE_PUBLICATION):
             self.publication.append(kind)
             return
@@ -248,15 +257,16 @@ class Client:
         if not message.digest_ok():
             self.bad_digests.append(message.sequence)
             return
-        self.received.append(entry)
+
         sequence = message.sequence
-        if sequence < self.expected:
+        if sequence < self.expected or sequence in self.buffered:
+            self.duplicates.append(sequence)
             self._ack(message)
             return
+        self.received.append(entry)
         if sequence > self.expected:
-            if not self.args.no_buffer:
-                self.buffered[sequence] = message
-                self._ack(message)
+            self.buffered[sequence] = message
+            self._ack(message)
             return
         self._ack(message)
         self._deliver(message)
@@ -266,8 +276,6 @@ class Client:
             self.expected += 1
 
     def _ack(self, message):
-        if self.args.no_ack:
-            return
         self.acks_sent[message.sequence] += 1
         self.send(am.ack_for(message))
 
@@ -280,7 +288,9 @@ class Client:
                 self.first_output_at = time.monotonic()
             self.output += payload
         elif message.payload_type == am.PT_HANDSHAKE_REQUEST:
-            self._on_handshake_request(message.json())
+            self.handshake = {"request": message.json(), "complete": False}
+            if not self.args.ignore_handshake:
+                self._on_handshake_request(message.json())
         elif message.payload_type == am.PT_ENC_CHALLENGE_REQUEST:
             self._on_challenge(message.json())
         elif message.payload_type == am.PT_HANDSHAKE_COMPLETE:
@@ -299,7 +309,6 @@ class Client:
     # The handshake.
 
     def _on_handshake_request(self, request):
-        self.handshake = {"request": request, "complete": False}
         processed = []
         for action in request.get("RequestedClientActions") or []:
             kind = action.get("ActionType")
@@ -356,6 +365,7 @@ class Client:
             "socketCloses": self.socket_closes,
             "resumes": self.resumes,
             "received": self.received[:2000],
+            "duplicates": self.duplicates[:2000],
             "acksSent": {str(k): v for k, v in self.acks_sent.items()},
             "inputAcks": {str(k): v for k, v in self.input_acks.items()},
             "inputSent": self.next_seq,
@@ -369,6 +379,14 @@ class Client:
             "pongsReceived": self.pongs_received,
             "seconds": round(time.monotonic() - self.started, 3),
         }
+
+
+def _whole_utf8(data):
+    try:
+        bytes(data).decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 class _ClientCipher:
@@ -398,14 +416,12 @@ def build_parser():
     parser.add_argument("--input", help="keystrokes to send after the "
                                         "first output")
     parser.add_argument("--input-hex", help="more keystrokes, as hex")
+    parser.add_argument("--input-file", help="more keystrokes: the "
+                                             "contents of this file")
     parser.add_argument("--size", help="COLSxROWS sent before the input")
     parser.add_argument("--token", help="send this token instead")
     parser.add_argument("--client-version", default=CLIENT_VERSION)
     parser.add_argument("--no-resume", action="store_true")
-    parser.add_argument("--no-ack", action="store_true",
-                        help="never acknowledge output")
-    parser.add_argument("--no-buffer", action="store_true",
-                        help="drop out-of-order output without an ack")
     parser.add_argument("--no-pong", action="store_true")
     parser.add_argument("--ping-first", action="store_true",
                         help="ping before the first text frame")
@@ -414,7 +430,12 @@ def build_parser():
                         help="break the protocol this way")
     parser.add_argument("--unknown-status", type=int, default=3,
                         help="ActionStatus for unknown handshake actions")
+    parser.add_argument("--ignore-handshake", action="store_true",
+                        help="never respond to a HandshakeRequest")
     parser.add_argument("--timeout", type=float, default=20)
+    parser.add_argument("--fixture-record", action="store_true",
+                        help="add the local AWS's record of the session "
+                             "as the fixture member")
     return parser
 
 
@@ -440,8 +461,20 @@ def main(argv):
     result["executeCommand"] = {k: v for k, v in reply.items()
                                 if k != "session"}
     result["streamUrl"] = session["streamUrl"]
+    if args.fixture_record:
+        result["fixture"] = fixture_record(args.endpoint, client.session_id)
     print(json.dumps(result))
     return 0
+
+
+def fixture_record(endpoint, session_id):
+    """Return the local AWS's own record of the session, with events."""
+    request = urllib.request.Request(
+        endpoint.rstrip("/") + "/__front/ctl", method="POST",
+        data=json.dumps({"cmd": "exec-session",
+                         "session": session_id}).encode())
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())["session"]
 
 
 def _runtime_id(args, reply):

@@ -1,6 +1,6 @@
 """ECS Exec in the local AWS: the API calls, the session records, settings.
 
-moto has no ExecuteCommand and no Session Manager, so the front answers
+moto has no ExecuteCommand and no Session Manager, so the front handles
 these calls itself instead of forwarding them:
   ecs ExecuteCommand   checks the task the way ECS does (using moto's state
                        and the task shapes of ecs.py) and creates a session
@@ -70,15 +70,15 @@ DEFAULT_SETTINGS = {
     "agent_connect_delay": 0.0,
     # False: ResumeSession reports every session as ended.
     "resumable": True,
-    # How ResumeSession reports an ended session: "absent" leaves out
-    # TokenValue and StreamUrl, "empty" returns them as "".
-    "gone_token": "absent",
+    # How ResumeSession reports an ended session: "empty" returns
+    # TokenValue and StreamUrl as "", "absent" leaves them out.
+    "gone_token": "empty",
     "reorder_capacity": 100000,
     "send_capacity": 100000,
 }
 CHOICES = {
     "handshake": ("none", "plain", "kms", "unknown-action"),
-    "gone_token": ("absent", "empty"),
+    "gone_token": ("empty", "absent"),
 }
 
 # Messages the real service returns, quoted from public error reports.
@@ -124,7 +124,11 @@ def _token_digest(token):
 
 
 def check_settings(changes):
-    """Validate NAME: VALUE changes; return them with numbers as floats."""
+    """Validate NAME: VALUE changes and return them converted.
+
+    Each value takes the type of the setting's default (an integer given
+    for a float setting becomes a float).
+    """
     if not isinstance(changes, dict):
         raise ControlError("settings must be a JSON object")
     checked = {}
@@ -133,28 +137,43 @@ def check_settings(changes):
             raise ControlError(f"unknown exec setting {key!r}; known: "
                                f"{', '.join(sorted(DEFAULT_SETTINGS))}")
         default = DEFAULT_SETTINGS[key]
-        if isinstance(default, bool):
-            ok = isinstance(value, bool)
-        elif isinstance(default, (int, float)):
-            ok = isinstance(value, (int, float)) and \
-                not isinstance(value, bool) and value >= 0
-            if ok and isinstance(default, float):
-                value = float(value)
-            elif ok:
-                ok = value == int(value)
-                value = int(value)
-        else:
-            ok = isinstance(value, str) and (
-                key not in CHOICES or value in CHOICES[key])
-        if not ok:
-            expected = (f"one of {', '.join(CHOICES[key])}" if key in CHOICES
-                        else f"a {type(default).__name__}"
-                        + (" >= 0" if not isinstance(default, (bool, str))
-                           else ""))
-            raise ControlError(f"exec setting {key} must be {expected}, got "
+        converted = _convert_setting(key, default, value)
+        if converted is None:
+            raise ControlError(f"exec setting {key} must be "
+                               f"{_expected_setting(key, default)}, got "
                                f"{value!r}")
-        checked[key] = value
+        checked[key] = converted
     return checked
+
+
+def _convert_setting(key, default, value):
+    """Return value in the type of default, or None when it does not fit."""
+    if isinstance(default, bool):
+        return value if isinstance(value, bool) else None
+    if isinstance(default, (int, float)):
+        if (isinstance(value, bool) or not isinstance(value, (int, float))
+                or value < 0):
+            return None
+        if isinstance(default, float):
+            return float(value)
+        return int(value) if value == int(value) else None
+    if not isinstance(value, str):
+        return None
+    if key in CHOICES and value not in CHOICES[key]:
+        return None
+    return value
+
+
+def _expected_setting(key, default):
+    if key in CHOICES:
+        return f"one of {', '.join(CHOICES[key])}"
+    if isinstance(default, bool):
+        return "true or false"
+    if isinstance(default, float):
+        return "a number >= 0"
+    if isinstance(default, int):
+        return "an integer >= 0"
+    return "a string"
 
 
 class Session:
@@ -217,14 +236,19 @@ class Session:
         self.events.append(fields)
 
     def count(self, name, amount=1):
-        self.counters[name] += amount
+        with self.lock:
+            self.counters[name] += amount
 
     def violation(self, kind, detail):
         entry = {"t": round(time.time(), 6), "kind": kind, "detail": detail}
         with self.lock:
-            if len(self.violations) < VIOLATION_LIMIT:
+            logged = len(self.violations) < VIOLATION_LIMIT
+            if logged:
                 self.violations.append(entry)
             self.counters["violations"] += 1
+        if logged:
+            log.info("session %s: client protocol violation: %s: %s",
+                     self.id, kind, detail)
         self.event("violation", kind=kind, detail=detail)
 
     def fault(self, action, **fields):
@@ -241,6 +265,8 @@ class Session:
         self.event("process-started", pid=pid, argv=argv)
 
     def process_exited(self, status):
+        if self.exit_status is not None or status is None:
+            return
         self.exit_status = status
         self.event("process-exited", status=status)
 
@@ -673,17 +699,19 @@ def _json_or_text(value):
         return value
 
 
-def _take_options(words, allowed):
+def _take_options(name, words, allowed):
     options = {}
     while words and words[0].startswith("--"):
         option = words.pop(0)
         if option not in allowed or not words:
-            raise ValueError(f"unknown option or missing value: {option}")
+            raise ValueError(f"{name}: unknown option or missing value: "
+                             f"{option}")
         key, convert = allowed[option]
         try:
             options[key] = convert(words.pop(0))
         except ValueError as err:
-            raise ValueError(f"invalid value for {option}: {err}") from None
+            raise ValueError(f"{name}: invalid value for {option}: {err}") \
+                from None
     return options
 
 
@@ -702,7 +730,8 @@ def parse_ctl(words):
         return {"cmd": name, "session": words[0]}
     if name in ("exec-set", "exec-settings"):
         command = {"cmd": name}
-        command.update(_take_options(words, {"--session": ("session", str)}))
+        command.update(_take_options(name, words,
+                                     {"--session": ("session", str)}))
         settings = {}
         for word in words:
             key, sep, value = word.partition("=")
@@ -719,7 +748,7 @@ def parse_ctl(words):
     if name == "exec-fault":
         if len(words) == 1 and words[0].startswith("{"):
             return {"cmd": name, "rule": json.loads(words[0])}
-        rule = _take_options(words, {
+        rule = _take_options(name, words, {
             "--session": ("session", str), "--task": ("task", str),
             "--skip": ("skip", int), "--count": ("count", int)})
         if not words:

@@ -5,6 +5,7 @@ order including Host and Authorization, body), so moto still verifies
 SigV4 signatures against what the client signed. Only hop-by-hop headers
 are dropped, and a chunked request body is forwarded with a Content-Length.
 Requests under /__front/ never reach moto: they control the front.
+Requests under /v1/data-channel/ are Session Manager WebSockets (mgs.py).
 """
 
 import http.client
@@ -367,7 +368,7 @@ class FrontHandler(BaseHTTPRequestHandler):
         action = rule["action"] if rule else None
         if action in faults.REPLY_WITHOUT_FORWARD and not rule["forward"]:
             return self._fault_reply(call, rule)
-        # ExecuteCommand and the SSM session calls are answered here.
+        # ExecuteCommand and the SSM session calls never reach moto.
         reply = self.server.state.exec.answer(call, self.server.server_port)
         if reply is None:
             reply = self._forward(call, body, dechunked)

@@ -6,9 +6,9 @@ request (the handshake setting):
   kms             SessionType plus KMSEncryption with the kms_key_id setting
                   and a Challenge; then EncChallengeRequest/Response and
                   AES-256-GCM on Output payloads
-  unknown-action  SessionType plus an action type no client knows; a
-                  correct client answers it with an ActionStatus other
-                  than 1, and the agent then ends the session
+  unknown-action  SessionType plus an action type that no client supports;
+                  a correct client replies to it with an ActionStatus
+                  other than 1, and the agent then ends the session
 Any ActionStatus other than 1 ends the session with channel_closed, as the
 agent treats it as fatal; so does a missing response after
 handshake_timeout seconds.
@@ -162,43 +162,42 @@ class Handshake:
             self._fail("Encountered error while reading the handshake "
                        "response.")
             return
+
         session.client_version_handshake = doc.get("ClientVersion")
-        processed = doc.get("ProcessedClientActions") or []
-        types = [p.get("ActionType") for p in processed
-                 if isinstance(p, dict)]
+        processed = [p for p in doc.get("ProcessedClientActions") or []
+                     if isinstance(p, dict)]
+        failure = self._check_actions(processed)
+        if failure:
+            self._fail(failure)
+        elif self.mode == "kms":
+            self._start_encryption(processed)
+        else:
+            self._complete(None, "")
+
+    def _check_actions(self, processed):
+        """Return why the processed actions fail the handshake, or None."""
+        session = self.session
+        types = [p.get("ActionType") for p in processed]
         if types != self.actions:
             session.violation("handshake-actions",
                               f"ProcessedClientActions {types} do not match "
                               f"the requested {self.actions}")
+        if UNKNOWN_ACTION in self.actions and UNKNOWN_ACTION not in types:
+            return f"{UNKNOWN_ACTION} was not answered"
+
         failure = None
         for item in processed:
-            if not isinstance(item, dict):
-                continue
             status = item.get("ActionStatus")
             action = item.get("ActionType")
-            if action == UNKNOWN_ACTION:
-                if status == 1:
-                    session.violation("unknown-action-accepted",
-                                      "the client reported success for an "
-                                      "unknown action type")
-                else:
-                    failure = failure or (f"{action} failed on client with "
-                                          f"status {status}")
-                continue
-            if status != 1:
-                failure = failure or (f"{action} failed on client with "
-                                      f"status {status}: "
-                                      f"{item.get('Error')}")
-        if failure is None and UNKNOWN_ACTION in self.actions \
-                and UNKNOWN_ACTION not in types:
-            failure = f"{UNKNOWN_ACTION} was not answered"
-        if failure:
-            self._fail(failure)
-            return
-        if self.mode != "kms":
-            self._complete(None, "")
-            return
-        self._start_encryption(processed)
+            if action == UNKNOWN_ACTION and status == 1:
+                session.violation("unknown-action-accepted",
+                                  "the client reported success for an "
+                                  "unknown action type")
+            elif status != 1 and failure is None:
+                failure = f"{action} failed on client with status {status}"
+                if item.get("Error"):
+                    failure += f": {item['Error']}"
+        return failure
 
     def _start_encryption(self, processed):
         session = self.session

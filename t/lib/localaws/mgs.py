@@ -3,7 +3,7 @@
 The front hands over HTTP requests for /v1/data-channel/<sessionId> here.
 After the upgrade, the first data message must be a text frame with the
 JSON keys MessageSchemaVersion, RequestId, TokenValue, ClientId and
-ClientVersion; control frames (pings) may come before it. A token that is
+ClientVersion. Control frames (pings) may come before it. A token that is
 unknown, revoked by ResumeSession or already used closes the socket with
 code 1008 (the real service's code is not known). Then the connection
 joins its session's Agent, which runs until the session ends; the
@@ -106,10 +106,13 @@ class Connection:
 
     def close(self, code, reason):
         """Send a Close frame, then end the TCP connection."""
+        # Recorded now, before the client can see anything queued ahead.
+        self._closing(code, reason, "server")
         self.queue.put(("close", code, reason))
 
     def drop(self):
         """End the TCP connection without a Close frame."""
+        self._closing(None, "", "server")
         self.queue.put(("drop",))
 
     def stall(self, seconds):
@@ -147,11 +150,9 @@ class Connection:
                 elif kind == "pong":
                     self.ws.pong(item[1])
                 elif kind == "close":
-                    self._closing(item[1], item[2], "server")
                     self.ws.send_close(item[1], item[2])
                     threading.Timer(CLOSE_WAIT, self.ws.shutdown).start()
                 elif kind == "drop":
-                    self._closing(None, "", "server")
                     self.ws.shutdown()
             except OSError as err:
                 log.info("session %s: send failed: %s", self.session_id, err)
@@ -188,37 +189,9 @@ class Connection:
             self.record["violation"] = f"{kind}: {detail}"
 
     def _authenticate(self):
-        self.ws.sock.settimeout(AUTH_TIMEOUT)
-        while True:
-            try:
-                kind, data = self.ws.receive()
-            except socket.timeout:
-                self._reject("no text frame within "
-                             f"{AUTH_TIMEOUT} seconds")
-                return False
-            if kind == "ping":
-                self.record["pingsReceived"] += 1
-                if self.state.settings["answer_pings"]:
-                    self.queue.put(("pong", data))
-                continue
-            if kind == "pong":
-                continue
-            if kind == "close":
-                self._closing(data[0], data[1], "client")
-                self.ws.send_close(data[0] if data[0] != 1005 else 1000)
-                return False
-            break
-        self.ws.sock.settimeout(None)
-        if kind != "text":
-            self._reject("the first message is binary, not the JSON text "
-                         "frame")
-            return False
-        try:
-            doc = json.loads(data)
-        except ValueError:
-            doc = None
-        if not isinstance(doc, dict):
-            self._reject("the first text frame is not a JSON object")
+        """Check the first text frame; join the session when it passes."""
+        doc = self._first_frame()
+        if doc is None:
             return False
         self.request_id = doc.get("RequestId")
         self.client_id = doc.get("ClientId")
@@ -226,25 +199,25 @@ class Connection:
         self.record.update(requestId=self.request_id, clientId=self.client_id,
                            clientVersion=self.client_version,
                            firstFrameKeys=sorted(doc))
+
         session = self.state.get(self.session_id)
         if session is None:
             self._reject(f"no session {self.session_id!r}")
             return False
+        self.session = session
         problem = session.use_token(doc.get("TokenValue", ""))
+        if problem is None and not session.alive():
+            problem = "session ended"
         if problem is not None:
-            self.session = session
+            log.info("session %s: connection rejected: %s", session.id,
+                     problem)
             session.event("token-rejected", reason=problem,
                           requestId=self.request_id)
-            session.connections.append(self.record)
             self.record["rejected"] = problem
+            session.connections.append(self.record)
             self.close(AUTH_CLOSE_CODE, "invalid token")
             return False
-        if not session.alive():
-            self.session = session
-            self.record["rejected"] = "session ended"
-            self.close(AUTH_CLOSE_CODE, "session ended")
-            return False
-        self.session = session
+
         self._check_first_frame(doc)
         if self.state.rules.take("connect", session.id, session.task_arn):
             session.fault("start-publication")
@@ -254,6 +227,43 @@ class Connection:
         session.attach(self)
         self.attached = True
         return True
+
+    def _first_frame(self):
+        """Return the JSON object of the first text frame, or None.
+
+        Pings before it are answered (unless answer_pings is false).
+        """
+        self.ws.sock.settimeout(AUTH_TIMEOUT)
+        while True:
+            try:
+                kind, data = self.ws.receive()
+            except socket.timeout:
+                self._reject(f"no text frame within {AUTH_TIMEOUT} seconds")
+                return None
+            if kind == "ping":
+                self.record["pingsReceived"] += 1
+                if self.state.settings["answer_pings"]:
+                    self.queue.put(("pong", data))
+            elif kind == "close":
+                self._closing(data[0], data[1], "client")
+                self.ws.send_close(data[0] if data[0] != 1005 else 1000)
+                return None
+            elif kind != "pong":
+                break
+        self.ws.sock.settimeout(None)
+
+        if kind != "text":
+            self._reject("the first message is binary, not the JSON text "
+                         "frame")
+            return None
+        try:
+            doc = json.loads(data)
+        except ValueError:
+            doc = None
+        if not isinstance(doc, dict):
+            self._reject("the first text frame is not a JSON object")
+            return None
+        return doc
 
     def _check_first_frame(self, doc):
         session = self.session
@@ -280,6 +290,8 @@ class Connection:
                               "path and query as returned")
 
     def _reject(self, reason):
+        log.info("data channel %s: connection rejected: %s",
+                 self.session_id, reason)
         self.record["rejected"] = reason
         self.state.reject(dict(self.record, sessionId=self.session_id))
         self.close(AUTH_CLOSE_CODE, "invalid token" if "token" in reason

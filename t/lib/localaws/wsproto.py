@@ -166,6 +166,7 @@ class WebSocket:
         opcode = first & 0x0F
         masked = bool(second & 0x80)
         length = second & 0x7F
+
         if rsv:
             raise ProtocolError(CLOSE_PROTOCOL_ERROR,
                                 "RSV bits set without an extension")
@@ -177,6 +178,7 @@ class WebSocket:
             state = "masked" if masked else "unmasked"
             raise ProtocolError(CLOSE_PROTOCOL_ERROR,
                                 f"{state} frame from the {side}")
+
         if length == 126:
             length = struct.unpack(">H", self._read_exact(2))[0]
         elif length == 127:
@@ -187,6 +189,7 @@ class WebSocket:
         if length > MAX_MESSAGE:
             raise ProtocolError(CLOSE_TOO_BIG,
                                 f"frame of {length} bytes is too big")
+
         mask = self._read_exact(4) if masked else None
         payload = self._read_exact(length) if length else b""
         if mask is not None:
