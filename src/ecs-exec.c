@@ -19,9 +19,9 @@
 #include "execwrap.h"
 #include "json.h"
 #include "output.h"
-#include "rawtty.h"
 #include "records.h"
 #include "ssmmsg.h"
+#include "term.h"
 #include "text.h"
 #include "util.h"
 
@@ -128,9 +128,9 @@ struct exec {
 	char **argv;
 
 	/* Local input. */
-	struct evwatch *input, *winch, *signals;
+	struct evwatch *input, *tty_events, *signals;
 	struct session *input_owner;
-	int tty_fd;
+	struct term term;	/* /dev/tty in interactive mode */
 	int at_line_start, after_tilde;
 	unsigned cols, rows;
 	int escaped;
@@ -149,20 +149,20 @@ is_pipe_error(void)
 
 /* stdout went away: end quietly like a program killed by SIGPIPE. */
 static void
-stdout_closed(void)
+stdout_closed(struct exec *x)
 {
-	rawtty_restore();
+	term_restore(&x->term);
 	signal(SIGPIPE, SIG_DFL);
 	raise(SIGPIPE);
 	exit(EXIT_SESSION);
 }
 
 static void
-write_stdout(const void *p, size_t n)
+write_stdout(struct exec *x, const void *p, size_t n)
 {
 	if (write_all(STDOUT_FILENO, p, n) < 0) {
 		if (is_pipe_error())
-			stdout_closed();
+			stdout_closed(x);
 		die("cannot write to stdout: %s", strerror(errno));
 	}
 }
@@ -182,8 +182,7 @@ notice(struct exec *x, const char *fmt, ...)
 	va_start(ap, fmt);
 	buf_vaddf(&b, fmt, ap);
 	va_end(ap);
-	(void)x;
-	buf_adds(&b, rawtty_active() ? "\r\n" : "\n");
+	buf_adds(&b, x->term.is_raw ? "\r\n" : "\n");
 	(void)write_all(STDERR_FILENO, b.data, b.len);
 	buf_free(&b);
 }
@@ -215,7 +214,7 @@ emit_line(struct session *s, const char *p, size_t n)
 		buf_addf(&b, "%s: ", s->t->label);
 		buf_add(&b, p, n);
 		buf_addc(&b, '\n');
-		write_stdout(b.data, b.len);
+		write_stdout(x, b.data, b.len);
 		buf_free(&b);
 	}
 }
@@ -228,7 +227,7 @@ emit(struct session *s, const char *p, size_t n)
 	if (n == 0)
 		return;
 	if (s->x->out == OUT_RAW) {
-		write_stdout(p, n);
+		write_stdout(s->x, p, n);
 		return;
 	}
 	buf_add(&s->line, p, n);
@@ -375,9 +374,10 @@ send_size(struct exec *x, struct session *s, int always)
 {
 	unsigned cols, rows;
 
-	rawtty_size(&cols, &rows);
-	if (cols == 0 || rows == 0)
+	if (term_update_size(&x->term) < 0)
 		return;
+	cols = (unsigned)x->term.cols;
+	rows = (unsigned)x->term.rows;
 	if (!always && cols == x->cols && rows == x->rows)
 		return;
 	x->cols = cols;
@@ -385,14 +385,20 @@ send_size(struct exec *x, struct session *s, int always)
 	dc_send_size(s->dc, cols, rows);
 }
 
+/* Sends the size after SIGWINCH, and after SIGCONT too, because the
+ * window may have changed size while the program was stopped. */
 static void
-winch_readable(struct evwatch *w, int fd, void *data)
+tty_event_readable(struct evwatch *w, int fd, void *data)
 {
 	struct exec *x = data;
+	char ev[64];
+	ssize_t n, i;
 
 	(void)w;
-	(void)fd;
-	rawtty_winch_drain();
+	while ((n = read(fd, ev, sizeof(ev))) > 0)
+		for (i = 0; i < n; i++)
+			if (ev[i] == TERM_EVENT_RESUME)
+				term_resume(&x->term);
 	if (x->input_owner && x->input_owner->dc && !x->input_owner->done)
 		send_size(x, x->input_owner, 0);
 }
@@ -409,10 +415,10 @@ start_input(struct session *s)
 		send_size(x, s, 1);
 		x->input_owner = s;
 		x->at_line_start = 1;
-		x->input = evloop_watch(x->loop, x->tty_fd, input_readable, x);
-		if (rawtty_winch_fd() >= 0)
-			x->winch = evloop_watch(x->loop, rawtty_winch_fd(),
-			    winch_readable, x);
+		x->input = evloop_watch(x->loop, x->term.fd, input_readable,
+		    x);
+		x->tty_events = evloop_watch(x->loop, x->term.signal_pipe[0],
+		    tty_event_readable, x);
 		return;
 	}
 	if (x->forward_stdin && x->n == 1) {
@@ -487,10 +493,11 @@ static void
 on_error_output(struct dc_session *dc, void *data, const unsigned char *p,
     size_t n)
 {
+	struct session *s = data;
+
 	(void)dc;
-	(void)data;
 	if (write_all(STDERR_FILENO, p, n) < 0 && errno == EPIPE)
-		stdout_closed();
+		stdout_closed(s->x);
 }
 
 /* An ExitCode payload is the agent's own report, so it wins over the
@@ -540,7 +547,7 @@ on_end(struct dc_session *dc, void *data, enum dc_end how,
 	(void)dc;
 	evtimer_stop(&s->close_grace);
 	if (x->interactive)
-		rawtty_restore();
+		term_restore(&x->term);
 	if (how == DC_END_CLOSED && *message)
 		notice(x, "%s: %s", s->t->label, message);
 	else if (how == DC_END_FAILED || how == DC_END_TIMED_OUT)
@@ -649,7 +656,7 @@ open_channel(struct session *s, jv out)
 		exec_audit_destination(s->t->cluster_obj, &audit);
 		notice(x, "session %s on %s", sid, s->t->label);
 		notice(x, "audit log: %s", audit.data);
-		if (rawtty_enter() < 0)
+		if (term_raw(&x->term, NULL, NULL) < 0)
 			die("cannot switch /dev/tty to raw mode: %s",
 			    strerror(errno));
 	}
@@ -759,8 +766,8 @@ session_finished(struct session *s)
 	emit_end(s);
 	if (x->input_owner == s) {
 		evloop_unwatch(x->input);
-		evloop_unwatch(x->winch);
-		x->input = x->winch = NULL;
+		evloop_unwatch(x->tty_events);
+		x->input = x->tty_events = NULL;
 		x->input_owner = NULL;
 	}
 	x->running--;
@@ -1001,17 +1008,18 @@ run_sessions(struct exec *x, struct exec_target **t)
 	start_next(x);
 	if (x->finished < x->n && evloop_run(x->loop) < 0)
 		error("the event loop failed");
-	rawtty_restore();
+	term_restore(&x->term);
 	out_flush();
 	status = exit_status(x);
 	evloop_unwatch(x->input);
-	evloop_unwatch(x->winch);
+	evloop_unwatch(x->tty_events);
 	evloop_unwatch(x->signals);
 	free_sessions(x);
 	evloop_free(x->loop);
 	close(x->signal_pipe[0]);
 	close(x->signal_pipe[1]);
-	rawtty_close();
+	if (x->interactive)
+		term_close(&x->term);
 	return status;
 }
 
@@ -1090,8 +1098,7 @@ main(int argc, char **argv)
 	if (x.out == OUT_JSON)
 		out_set_flush_each(1);
 	if (x.interactive) {
-		x.tty_fd = rawtty_open();
-		if (x.tty_fd < 0)
+		if (term_open(&x.term) < 0)
 			die("interactive mode needs a terminal: cannot open "
 			    "/dev/tty: %s; use -T",
 			    strerror(errno));

@@ -93,6 +93,39 @@ is "$(sed -n 2p <<<"$codec")" "fedcba98-7654-4321-8fed-cba987654321 1 3 True" \
 is "$(sed -n 3p <<<"$codec")" "112 channel_closed 0 bye 0" \
 	"codec builds service channel_closed"
 
+# The pty threads near the session end: Terminal.close() clears master
+# while the reader may be between its stop check and its next read. This
+# check clears it the same way and keeps the threads going.
+
+threads=$(PYTHONPATH=$TEST_DIR/lib python3 - <<'EOF'
+import os
+import threading
+import time
+
+from localaws import terminal
+
+errors = []
+threading.excepthook = lambda hook: errors.append(repr(hook.exc_value))
+output = []
+pty = terminal.Terminal(["/bin/cat"], "/bin/cat", "/", dict(os.environ),
+                        output.append, lambda: None, lambda: None)
+pty.start()
+master, pty.master = pty.master, None
+pty.write(b"ping\n")
+deadline = time.monotonic() + 10
+while b"ping" not in b"".join(output) and time.monotonic() < deadline:
+    time.sleep(0.05)
+print(b"ping" in b"".join(output))
+pty.kill()
+pty.stopped.set()
+time.sleep(2 * terminal.UTF8_WAIT)
+os.close(master)
+print(" ".join(errors) or "none")
+EOF
+)
+is "$(sed -n 1p <<<"$threads")" True "pty reader survives a cleared master"
+is "$(sed -n 2p <<<"$threads")" none "pty threads raise no exception"
+
 # ExecuteCommand: the checks ECS makes before a session exists.
 
 error_of()
@@ -229,6 +262,24 @@ exec_run --command "/bin/sh -c 'stty raw -echo; echo ready; head -c 1048576 | sh
 is "$(o .output)" "ready
 $(sha256sum <"$TEST_SCRATCH/stdin")" "1 MiB of input arrives intact"
 is "$(r .counters.bytesIn)" 1048576 "fixture counted the input bytes"
+
+# Acked input is never dropped. The warm-up rejects the first message, so
+# the fixture acks the others as out-of-order messages. The 512 KiB are
+# more than the pty and the fixture's input queue hold while the command
+# sleeps, so the last messages wait for room for longer than the second
+# after which the fixture rejects an in-order message.
+head -c 393216 /dev/urandom | base64 -w0 >"$TEST_SCRATCH/held"
+front_ctl exec-set warmup=1 >/dev/null
+exec_run --command "/bin/sh -c 'stty raw -echo; echo ready; sleep 4; head -c 524288 | sha256sum'" \
+	--input-file "$TEST_SCRATCH/held" --timeout 30
+front_ctl exec-set warmup=0.3 >/dev/null
+is "$(o .output)" "ready
+$(sha256sum <"$TEST_SCRATCH/held")" "acked input waits for a full pty"
+is "$(r .counters.bytesIn)" 524288 "acked input counted once"
+[ "$(r '[.events[] | select(.event == "rejected")] | length')" -ge 1 ]
+ok $? "first input rejected in the warm-up"
+[ "$(r '[.events[] | select(.event == "input-waiting")] | length')" -ge 1 ]
+ok $? "acked input waited for the pty"
 
 # Output faults, each seen from the client.
 
@@ -481,5 +532,9 @@ is "$(o .handshake.completeMessage.CustomerMessage)" \
 like "$(o .output)" $'got hello\r' "KMS: both directions decrypt"
 is "$(r '.violations | length')" 0 "KMS: no violations"
 front_ctl exec-set handshake=none >/dev/null
+
+# An exception that ends a fixture thread shows only in the daemon's log.
+is "$(grep -c '^Exception in thread' "$LOCAL_AWS_DIR/daemon.log")" 0 \
+	"no fixture thread died"
 
 done_testing

@@ -85,6 +85,9 @@ tm send-keys -t t "clear; echo sleep-started; sleep 30; echo after" Enter
 wait_for '^sleep-started$'
 sleep 0.2
 tm send-keys -t t C-c
+# Typed before the prompt is back, the command would be echoed before the
+# prompt and its output would follow the prompt on one line.
+wait_for '^#$' >/dev/null
 tm send-keys -t t "echo interrupted-\$?" Enter
 wait_for '^interrupted-130$'
 ok $? "Ctrl-C interrupts the remote command"
@@ -115,5 +118,56 @@ sleep 0.3
 pkill -TERM -f "ecs-exec --task $task" 2>/dev/null
 is "$(wait_status)" 143 "SIGTERM ends ecs-exec with 143"
 mode_restored "the terminal is restored after SIGTERM"
+
+# start_with_pid: like start_session, with ecs-exec's pid in $pid and no
+# command after it on the line, because bash goes on with the rest of a
+# line when a command on it stops.
+start_with_pid() {
+	rm -f "$status_file" "$TEST_SCRATCH/pid"
+	tm send-keys -t t "clear; sh -c 'echo \$\$ >$TEST_SCRATCH/pid; exec \
+ecs-exec --task $task --container app 2>$TEST_SCRATCH/err'" Enter
+	wait_for '^#$' || diag "$(cat "$TEST_SCRATCH/err")"
+	pid=$(cat "$TEST_SCRATCH/pid")
+}
+
+# A stop from outside (Ctrl-Z itself goes to the remote shell) hands the
+# terminal back; fg makes it raw again and sends the size, which changed
+# while ecs-exec was stopped.
+tm send-keys -t t "ulimit -c 0" Enter
+start_with_pid
+kill -TSTP "$pid"
+wait_for 'Stopped'
+ok $? "SIGTSTP stops ecs-exec"
+mode_restored "the terminal is restored while ecs-exec is stopped"
+tm resize-window -t t -x 90 -y 25
+sleep 0.5
+tm send-keys -t t "fg; echo \$? >'$status_file'" Enter
+sleep 0.5
+tm send-keys -t t "clear; stty size" Enter
+wait_for '^25 90$'
+ok $? "the size after a stop reaches the remote terminal"
+tm send-keys -t t "clear; echo sleep-started; sleep 30; echo after" Enter
+wait_for '^sleep-started$'
+sleep 0.2
+tm send-keys -t t C-c
+wait_for '^#$' >/dev/null
+tm send-keys -t t "echo interrupted-\$?" Enter
+wait_for '^interrupted-130$'
+ok $? "the terminal is raw again after fg"
+tm send-keys -t t "exit" Enter
+is "$(wait_status)" 0 "the session continues to a normal end"
+mode_restored "the terminal is restored after a stop and fg"
+
+# Signals that end ecs-exec without its own handling: the terminal comes
+# back before the signal takes its default action.
+for sig in QUIT ABRT; do
+	start_with_pid
+	kill -"$sig" "$pid"
+	wait_for '^local\$' >/dev/null
+	tm send-keys -t t "echo status-\$?" Enter
+	wait_for "^status-$((128 + $(kill -l "$sig")))\$"
+	ok $? "SIG$sig ends ecs-exec by the signal"
+	mode_restored "the terminal is restored after SIG$sig"
+done
 
 done_testing

@@ -16,8 +16,20 @@
 static struct term *active;
 static int atexit_done;
 
-static const int fatal_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT,
+/* Signals that end the program. term_raw leaves any of them that the
+ * program already catches or ignores to the program. */
+static const int exit_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT,
     SIGPIPE};
+/* Signals of a crash. They are always caught, and the handler passes each
+ * on to its previous action (a sanitizer's handler, for instance). */
+static const int crash_signals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL,
+    SIGABRT};
+
+/* The actions that term_raw replaced, put back by term_close. */
+static struct sigaction old_actions[NSIG];
+static unsigned char caught[NSIG];
+
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 static void
 write_quietly(int fd, const char *s)
@@ -55,14 +67,16 @@ in_foreground(const struct term *t)
 	return tcgetpgrp(t->fd) == getpgrp();
 }
 
-static void
+static int
 enter_raw(struct term *t)
 {
 	if (t->is_raw || !in_foreground(t))
-		return;
-	tcsetattr(t->fd, TCSADRAIN, &t->raw_mode);
+		return 0;
+	if (tcsetattr(t->fd, TCSADRAIN, &t->raw_mode) < 0)
+		return -1;
 	write_quietly(t->fd, t->enter);
 	t->is_raw = 1;
+	return 0;
 }
 
 static void
@@ -80,9 +94,10 @@ on_fatal_signal(int sig)
 {
 	if (active)
 		leave_raw(active);
-	/* The signal is blocked while its handler runs, so it ends the
-	 * program with its default action as soon as the handler returns. */
-	signal(sig, SIG_DFL);
+	/* The signal is blocked while its handler runs, so it takes its
+	 * previous action (for most, the default: the program ends) as soon
+	 * as the handler returns. */
+	sigaction(sig, &old_actions[sig], NULL);
 	raise(sig);
 }
 
@@ -98,6 +113,29 @@ install(int sig, void (*handler)(int))
 	sigemptyset(&sa.sa_mask);
 	sa.sa_flags = SA_RESTART;
 	sigaction(sig, &sa, NULL);
+}
+
+/* Installs handler for sig and keeps the action it replaces for
+ * term_close. With only_default, a signal that the program catches or
+ * ignores keeps its action. */
+static void
+catch_signal(int sig, void (*handler)(int), int only_default)
+{
+	struct sigaction sa, old;
+
+	if (caught[sig])
+		return;
+	if (sigaction(sig, NULL, &old) < 0)
+		return;
+	if (only_default &&
+	    ((old.sa_flags & SA_SIGINFO) || old.sa_handler != SIG_DFL))
+		return;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = handler;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	if (sigaction(sig, &sa, &old_actions[sig]) == 0)
+		caught[sig] = 1;
 }
 
 static void
@@ -189,14 +227,15 @@ term_raw(struct term *t, const char *enter, const char *leave)
 		atexit(restore_at_exit);
 		atexit_done = 1;
 	}
-	for (i = 0; i < sizeof(fatal_signals) / sizeof(fatal_signals[0]); i++)
-		install(fatal_signals[i], on_fatal_signal);
-	install(SIGTSTP, on_stop_signal);
-	install(SIGCONT, on_continue);
-	install(SIGWINCH, on_resize);
+	for (i = 0; i < COUNT(exit_signals); i++)
+		catch_signal(exit_signals[i], on_fatal_signal, 1);
+	for (i = 0; i < COUNT(crash_signals); i++)
+		catch_signal(crash_signals[i], on_fatal_signal, 0);
+	catch_signal(SIGTSTP, on_stop_signal, 0);
+	catch_signal(SIGCONT, on_continue, 0);
+	catch_signal(SIGWINCH, on_resize, 0);
 	t->want_raw = 1;
-	enter_raw(t);
-	return 0;
+	return enter_raw(t);
 }
 
 void
@@ -209,18 +248,17 @@ term_restore(struct term *t)
 void
 term_close(struct term *t)
 {
-	size_t i;
+	int sig;
 
 	if (t->fd < 0)
 		return;
 	term_restore(t);
 	if (active == t) {
-		for (i = 0; i < sizeof(fatal_signals) / sizeof(fatal_signals[0]);
-		     i++)
-			signal(fatal_signals[i], SIG_DFL);
-		signal(SIGTSTP, SIG_DFL);
-		signal(SIGCONT, SIG_DFL);
-		signal(SIGWINCH, SIG_DFL);
+		for (sig = 1; sig < NSIG; sig++)
+			if (caught[sig]) {
+				sigaction(sig, &old_actions[sig], NULL);
+				caught[sig] = 0;
+			}
 		active = NULL;
 	}
 	close(t->fd);
@@ -229,7 +267,7 @@ term_close(struct term *t)
 	t->fd = -1;
 }
 
-void
+int
 term_update_size(struct term *t)
 {
 	struct winsize ws;
@@ -238,10 +276,11 @@ term_update_size(struct term *t)
 	    ws.ws_col > 0) {
 		t->rows = ws.ws_row;
 		t->cols = ws.ws_col;
-		return;
+		return 0;
 	}
 	t->rows = 24;
 	t->cols = 80;
+	return -1;
 }
 
 void

@@ -2,6 +2,11 @@
  * restored on every exit path and fatal signal, suspend and resume,
  * window size changes, and decoding of key presses.
  *
+ * Raw mode turns off ISIG, IXON, ICRNL, ICANON and ECHO, so Ctrl-C,
+ * Ctrl-Z, Ctrl-\ and Ctrl-S arrive as bytes. SIGWINCH and SIGCONT become
+ * event bytes on signal_pipe[0], which the program's poll or event loop
+ * watches.
+ *
  * One terminal is active per process, because signal handlers have to
  * find it. The program keeps its struct term alive until term_close. */
 #ifndef ECS_TERM_H
@@ -32,18 +37,27 @@ enum {
 /* Opens /dev/tty. Returns 0, or -1 with errno set when there is none. */
 int term_open(struct term *t);
 /* Enters raw mode and makes it safe: the mode is restored at exit, on
- * SIGINT, SIGTERM, SIGHUP, SIGQUIT and SIGPIPE (which then end the
- * program as they would have), and around SIGTSTP/SIGCONT. enter and
- * leave are escape sequences to write on entering and leaving (the
- * alternate screen, for instance); both may be NULL. */
+ * SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGSEGV, SIGBUS, SIGFPE,
+ * SIGILL and SIGABRT (which then act as they would have), and around
+ * SIGTSTP/SIGCONT.
+ *
+ * Of the first five, a signal that the program already catches or
+ * ignores when it calls term_raw is left to it, and the program restores
+ * the terminal itself on that path. enter and leave are escape sequences
+ * to write on entering and leaving (the alternate screen, for instance);
+ * both may be NULL. A process in the background enters raw mode once it
+ * is continued in the foreground. Returns 0, or -1 with errno set when
+ * the terminal rejected the mode. */
 int term_raw(struct term *t, const char *enter, const char *leave);
 /* Leaves raw mode and puts the terminal back as it was. Safe to call
  * more than once, and from a signal handler. */
 void term_restore(struct term *t);
-/* Restores the terminal and closes it. */
+/* Restores the terminal and the signal actions term_raw replaced, and
+ * closes the terminal. */
 void term_close(struct term *t);
-/* Reads the window size into rows and cols. */
-void term_update_size(struct term *t);
+/* Reads the window size into rows and cols. Returns 0, or -1 when the
+ * terminal does not report one and rows and cols are set to 24 and 80. */
+int term_update_size(struct term *t);
 /* Suspends the program as Ctrl-Z does: restores the terminal, stops,
  * and enters raw mode again when continued. */
 void term_suspend(struct term *t);

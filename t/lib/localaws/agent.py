@@ -8,9 +8,11 @@ The reliability layer follows the SSM agent: sequence numbers from 0 with
 SYN on the first message, an ack for every stream message the handler
 accepts, out-of-order messages acked and buffered, duplicates acked
 again, and the oldest unacknowledged message resent by a 100 ms timer
-once the TCP-like RTO estimate has passed. No exit code is sent, because
-InteractiveCommands has no message for one. The output faults of
-chanfaults.py are applied where a message is sent for the first time.
+once the TCP-like RTO estimate has passed. A buffered message stays until
+the pty takes it, because the client does not send an acked message
+again. No exit code is sent, because InteractiveCommands has no message
+for one. The output faults of chanfaults.py are applied where a message
+is sent for the first time.
 
 One Agent lives as long as its session. Connections come and go
 (ResumeSession), and the sequence numbers and buffers survive them.
@@ -94,6 +96,8 @@ class Agent:
 
         self.expected = 0
         self.buffered = {}
+        # The buffered sequence number last reported as waiting for room.
+        self.waiting_input = None
         self.received = {}
         self.input_faults = {}
         self.acked_faults = {}
@@ -203,6 +207,7 @@ class Agent:
     def _on_drained(self):
         with self.lock:
             self.input_ready.notify_all()
+            self._deliver_buffered()
 
     def _warming_up(self):
         if self.process_started is None:
@@ -534,6 +539,12 @@ class Agent:
                 record["resent"] = record.get("resent", 0) + 1
             self._send_ack(message)
             return
+        if not self.first_output_sent:
+            # Allowed: a client may stop waiting for output that a quiet
+            # command never prints, and send its Size anyway.
+            session.count("inputBeforeOutput")
+            session.event("input-before-output", seq=sequence,
+                          payloadType=message.payload_type)
 
         if sequence > self.expected:
             if len(self.buffered) >= self.setting("reorder_capacity"):
@@ -552,8 +563,22 @@ class Agent:
         self.received[sequence] = digest
         self._send_ack(message)
         self.expected += 1
-        while self.expected in self.buffered:
-            self._handle(self.buffered.pop(self.expected))
+        self._deliver_buffered()
+
+    def _deliver_buffered(self):
+        """Handle the buffered messages whose turn has come, without waiting.
+
+        They were acked, so one that cannot be handled yet (warm-up, full
+        pty) stays at the head of the buffer. The timer and each drained
+        write to the pty try it again.
+        """
+        while self.expected in self.buffered and not self.stopped.is_set():
+            if not self._handle(self.buffered[self.expected], wait=False):
+                if self.waiting_input != self.expected:
+                    self.waiting_input = self.expected
+                    self.session.event("input-waiting", seq=self.expected)
+                return
+            del self.buffered[self.expected]
             self.expected += 1
 
     def _send_ack(self, message):
@@ -569,16 +594,13 @@ class Agent:
         self.session.count("acksSent")
         self.conn.send(am.encode(am.ack_for(message)))
 
-    def _handle(self, message):
-        """Process an in-order client message; False leaves it unacked."""
+    def _handle(self, message, wait=True):
+        """Process an in-order client message, or return False to retry it.
+
+        With wait, keystrokes wait up to INPUT_WAIT for room in the pty.
+        """
         session = self.session
         payload_type = message.payload_type
-        if not self.first_output_sent:
-            # Allowed: a client may stop waiting for output that a quiet
-            # command never prints, and send its Size anyway.
-            session.count("inputBeforeOutput")
-            session.event("input-before-output", seq=message.sequence,
-                          payloadType=payload_type)
         if self.handshake is not None:
             if payload_type in (am.PT_HANDSHAKE_RESPONSE,
                                 am.PT_ENC_CHALLENGE_RESPONSE):
@@ -593,7 +615,7 @@ class Agent:
         if payload_type == am.PT_SIZE:
             return self._on_size(message)
         if payload_type == am.PT_OUTPUT:
-            return self._on_keystrokes(message)
+            return self._on_keystrokes(message, wait)
         if payload_type == am.PT_FLAG:
             return self._on_flag(message)
         session.violation("unexpected-payload-type",
@@ -621,7 +643,7 @@ class Agent:
                          self.session.id, err)
         return True
 
-    def _on_keystrokes(self, message):
+    def _on_keystrokes(self, message, wait):
         if self._warming_up():
             return False
         data = message.payload
@@ -633,7 +655,7 @@ class Agent:
                 return True
         # Like the agent, which blocks while the pty takes no input, but
         # only for a while.
-        deadline = time.monotonic() + INPUT_WAIT
+        deadline = time.monotonic() + (INPUT_WAIT if wait else 0)
         while (not self.terminal.room(len(data))
                and not self.stopped.is_set()):
             remaining = deadline - time.monotonic()
@@ -735,6 +757,7 @@ class Agent:
             if self.held is not None and (
                     conn is None or now - self.held_since >= REORDER_WAIT):
                 self._release_held(None)
+            self._deliver_buffered()
             if self._connected():
                 self._flush_unsent()
                 self._retransmit(now)
@@ -830,10 +853,13 @@ class Agent:
                 conn.close(1000, "")
             elif conn is not None:
                 conn.drop()
-            if self.buffered:
+            gap = next((sequence for sequence
+                        in range(self.expected, max(self.buffered, default=0))
+                        if sequence not in self.buffered), None)
+            if gap is not None:
                 self.session.violation(
                     "sequence-gap",
-                    f"input {self.expected} never arrived; "
+                    f"input {gap} never arrived; "
                     f"{len(self.buffered)} later messages are buffered")
             self.stopped.set()
             self.changed.notify_all()

@@ -94,10 +94,12 @@ class Terminal:
             os._exit(127)
         self.pid = pid
         self.master = master
-        threading.Thread(target=self._read_loop, daemon=True,
-                         name=f"pty-reader-{pid}").start()
-        threading.Thread(target=self._write_loop, daemon=True,
-                         name=f"pty-writer-{pid}").start()
+        # The threads get the descriptor itself, because close() sets
+        # self.master to None while they may still be running.
+        threading.Thread(target=self._read_loop, args=(master,),
+                         daemon=True, name=f"pty-reader-{pid}").start()
+        threading.Thread(target=self._write_loop, args=(master,),
+                         daemon=True, name=f"pty-writer-{pid}").start()
 
     # Input.
 
@@ -114,11 +116,12 @@ class Terminal:
             self._input_ready.notify_all()
 
     def resize(self, cols, rows):
-        if self.master is not None:
-            fcntl.ioctl(self.master, termios.TIOCSWINSZ,
+        master = self.master
+        if master is not None:
+            fcntl.ioctl(master, termios.TIOCSWINSZ,
                         struct.pack("HHHH", rows, cols, 0, 0))
 
-    def _write_loop(self):
+    def _write_loop(self, master):
         while True:
             with self._lock:
                 while not self._input and not self.stopped.is_set():
@@ -129,7 +132,7 @@ class Terminal:
             view = memoryview(data)
             while view and not self.stopped.is_set():
                 try:
-                    written = os.write(self.master, view)
+                    written = os.write(master, view)
                 except InterruptedError:
                     continue
                 except OSError:
@@ -142,16 +145,21 @@ class Terminal:
 
     # Output.
 
-    def _read_loop(self):
+    def _read_loop(self, master):
         pending = b""
         waited_since = None
         eof = False
         while not eof and not self.stopped.is_set():
-            ready, _, _ = select.select([self.master], [], [], UTF8_WAIT)
+            try:
+                ready, _, _ = select.select([master], [], [], UTF8_WAIT)
+            except OSError:
+                # close() closed the descriptor (EBADF) while this thread
+                # was not running.
+                break
             data = b""
             if ready:
                 try:
-                    data = os.read(self.master, 65536)
+                    data = os.read(master, 65536)
                 except OSError:
                     # EIO: every process closed the terminal.
                     data = b""
