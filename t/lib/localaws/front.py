@@ -38,7 +38,13 @@ DEFAULT_SETTINGS = {
     "ecs_validation": True,
     "json_auth_errors": True,
     "date_offset": 0.0,
+    # Service deployments that roll out over time (deploy.py).
+    "deployments": False,
+    "deploy_seconds": 1.0,
+    "deploy_outcome": "COMPLETED",
 }
+# Settings that take one of a few strings.
+SETTING_CHOICES = {"deploy_outcome": ("COMPLETED", "FAILED")}
 
 # moto returns authentication failures of JSON services as query-protocol
 # XML with query codes. Real JSON services use these codes in JSON bodies.
@@ -151,6 +157,10 @@ class FrontState:
                 raise ControlError(
                     f"setting {key} must be a {kind.__name__}, "
                     f"got {value!r}")
+            if key in SETTING_CHOICES and value not in SETTING_CHOICES[key]:
+                raise ControlError(
+                    f"setting {key} must be one of "
+                    f"{', '.join(SETTING_CHOICES[key])}, got {value!r}")
             self.settings[key] = value
         return dict(self.settings)
 
