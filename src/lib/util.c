@@ -42,6 +42,8 @@ verror(const char *fmt, va_list ap)
 	buf_free(&b);
 }
 
+int die_status = EXIT_RUNTIME;
+
 void
 die(const char *fmt, ...)
 {
@@ -50,7 +52,7 @@ die(const char *fmt, ...)
 	va_start(ap, fmt);
 	verror(fmt, ap);
 	va_end(ap);
-	exit(EXIT_RUNTIME);
+	exit(die_status);
 }
 
 void

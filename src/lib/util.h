@@ -19,10 +19,14 @@ enum {
 };
 
 extern const char *program_name;
+/* Exit status of die(): EXIT_RUNTIME unless a program sets another. ecs-pick
+ * uses 2, because 1 means "no match" there as in fzf; ecs-exec uses 255, so
+ * a local failure is not mistaken for the remote command's status 1. */
+extern int die_status;
 
 void set_program_name(const char *argv0);
 
-/* Prints "PROGRAM: message" and exits with EXIT_RUNTIME. */
+/* Prints "PROGRAM: message" and exits with die_status. */
 void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 /* Prints "PROGRAM: message", a hint to run --help, and exits with EXIT_USAGE. */
 void die_usage(const char *fmt, ...)

@@ -1,0 +1,1277 @@
+/* Query parsing, fuzzy matching and scoring for the picker.
+ *
+ * Scoring. A query term matches a line when its characters occur in the
+ * line in order (fuzzy) or side by side (exact, prefix, suffix, equal).
+ * Among all the ways the characters can be placed, the one with the
+ * highest score counts. A line's score is the sum over the query's terms.
+ * Inverse terms add nothing, and for "a | b" the better alternative counts.
+ *
+ *   each matched character                          +16
+ *   gap between two matched characters              -3, and -1 for each
+ *                                                   skipped character after
+ *                                                   the first
+ *   matched character at a word start: at the start
+ *   of the line or after white space                +10
+ *     after a delimiter  / , : ; |                  +9
+ *     after other punctuation                       +8
+ *   matched character that is itself punctuation    +8
+ *   lower-to-upper case change (camelCase) or the
+ *   first digit after a non-digit                   +7
+ *   the first character of the term                 its bonus counts twice
+ *   a character right after the previous match     the larger of its own
+ *                                                   bonus, the bonus of the
+ *                                                   run's first character
+ *                                                   and +4
+ *
+ * So "ecs" prefers "ecs-pick" over "elastic container service" (a run at a
+ * word start beats three word starts with gaps), and "ep" prefers
+ * "ecs-pick" over "deep" (two word starts beat a run in mid-word). A word
+ * start with a higher bonus than the run it would continue starts a new
+ * run, so "ab" in "a-b" is scored as two word starts.
+ *
+ * The best placement is found by dynamic programming over the window
+ * between the earliest and the latest place the term can occupy: cell
+ * (i, j) holds the best score with character i of the term at position j
+ * of the line. When the window times the term length is too large
+ * (lines of many kilobytes), a greedy placement is scored instead: the
+ * first occurrence, shortened from its end.
+ *
+ * Ties are broken by the caller (shorter line, then input order).
+ * Matching works on code points; case folding is ASCII plus towlower(3). */
+#define _GNU_SOURCE
+#include <stdlib.h>
+#include <string.h>
+#include <wctype.h>
+
+#include "match.h"
+#include "text.h"
+#include "util.h"
+
+#define SCORE_MATCH 16
+#define SCORE_GAP_START -3
+#define SCORE_GAP_EXTENSION -1
+#define BONUS_WHITE 10
+#define BONUS_DELIMITER 9
+#define BONUS_BOUNDARY 8
+#define BONUS_NON_WORD 8
+#define BONUS_CAMEL 7
+#define BONUS_CONSECUTIVE 4
+#define FIRST_CHAR_FACTOR 2
+
+/* Largest window * term length scored by dynamic programming. */
+#define DP_MAX_CELLS (1 << 16)
+/* Lines up to this many code points are decoded on the stack. */
+#define STACK_CHARS 1024
+#define NEG_INF (INT32_MIN / 4)
+
+enum char_class {
+	CLASS_WHITE,
+	CLASS_DELIMITER,
+	CLASS_PUNCT,
+	CLASS_LOWER,
+	CLASS_UPPER,
+	CLASS_DIGIT,
+	CLASS_LETTER,
+};
+
+/* A line decoded into code points. When off is set, off[i] is the byte
+ * offset of code point i. */
+struct line {
+	uint32_t *cp;
+	uint32_t *off;
+	size_t n;
+};
+
+static int locale_ready;
+
+static uint32_t
+fold(uint32_t c)
+{
+	if (c < 0x80)
+		return c - 'A' < 26u ? c + 32 : c;
+	return (uint32_t)towlower((wint_t)c);
+}
+
+static enum char_class
+classify(uint32_t c)
+{
+	if (c < 0x80) {
+		if (c - 'a' < 26u)
+			return CLASS_LOWER;
+		if (c - 'A' < 26u)
+			return CLASS_UPPER;
+		if (c - '0' < 10u)
+			return CLASS_DIGIT;
+		if (c == ' ' || c == '\t' || c == '\n' || c == '\r')
+			return CLASS_WHITE;
+		if (c == '/' || c == ',' || c == ':' || c == ';' || c == '|')
+			return CLASS_DELIMITER;
+		return CLASS_PUNCT;
+	}
+	if (iswupper((wint_t)c))
+		return CLASS_UPPER;
+	if (iswlower((wint_t)c))
+		return CLASS_LOWER;
+	if (iswdigit((wint_t)c))
+		return CLASS_DIGIT;
+	if (iswalpha((wint_t)c))
+		return CLASS_LETTER;
+	if (iswspace((wint_t)c))
+		return CLASS_WHITE;
+	return CLASS_PUNCT;
+}
+
+static int
+bonus_for(enum char_class prev, enum char_class cur)
+{
+	if (cur >= CLASS_LOWER) {
+		if (prev == CLASS_WHITE)
+			return BONUS_WHITE;
+		if (prev == CLASS_DELIMITER)
+			return BONUS_DELIMITER;
+		if (prev == CLASS_PUNCT)
+			return BONUS_BOUNDARY;
+		if (prev == CLASS_LOWER && cur == CLASS_UPPER)
+			return BONUS_CAMEL;
+		if (prev != CLASS_DIGIT && cur == CLASS_DIGIT)
+			return BONUS_CAMEL;
+		return 0;
+	}
+	if (cur == CLASS_WHITE)
+		return BONUS_WHITE;
+	return BONUS_NON_WORD;
+}
+
+/* ASCII classes and all class pairs' bonuses, filled once by
+ * query_parse before any thread matches. */
+static unsigned char ascii_class[128];
+static signed char pair_bonus[CLASS_LETTER + 1][CLASS_LETTER + 1];
+
+static void
+fill_tables(void)
+{
+	int a, b;
+
+	for (a = 0; a < 128; a++)
+		ascii_class[a] = (unsigned char)classify((uint32_t)a);
+	for (a = 0; a <= CLASS_LETTER; a++)
+		for (b = 0; b <= CLASS_LETTER; b++)
+			pair_bonus[a][b] = (signed char)bonus_for(
+			    (enum char_class)a, (enum char_class)b);
+}
+
+static enum char_class
+char_class(uint32_t c)
+{
+	if (c < 0x80)
+		return (enum char_class)ascii_class[c];
+	return classify(c);
+}
+
+static int
+bonus_at(const struct line *l, size_t j)
+{
+	enum char_class prev = j ? char_class(l->cp[j - 1]) : CLASS_WHITE;
+
+	return pair_bonus[prev][char_class(l->cp[j])];
+}
+
+static int
+chars_equal(const struct match_term *t, uint32_t pattern, uint32_t c)
+{
+	return pattern == (t->case_sensitive ? c : fold(c));
+}
+
+/* Scores the placement of a term's characters at the given positions,
+ * or at start, start + 1, ... when pos is NULL. */
+static int32_t
+score_positions(const struct line *l, const size_t *pos, size_t start,
+    size_t m)
+{
+	int32_t score = 0;
+	int run_bonus = 0;
+	size_t i;
+
+	for (i = 0; i < m; i++) {
+		size_t at = pos ? pos[i] : start + i;
+		int b = bonus_at(l, at);
+
+		if (i == 0) {
+			score += SCORE_MATCH + b * FIRST_CHAR_FACTOR;
+			run_bonus = b;
+			continue;
+		}
+		if (!pos || pos[i] == pos[i - 1] + 1) {
+			if (b >= BONUS_BOUNDARY && b > run_bonus)
+				run_bonus = b;
+			else if (run_bonus > b)
+				b = run_bonus;
+			if (b < BONUS_CONSECUTIVE)
+				b = BONUS_CONSECUTIVE;
+		} else {
+			size_t gap = pos[i] - pos[i - 1] - 1;
+
+			score += SCORE_GAP_START +
+			    SCORE_GAP_EXTENSION * (int32_t)(gap - 1);
+			run_bonus = b;
+		}
+		score += SCORE_MATCH + b;
+	}
+	return score;
+}
+
+/* Earliest positions (first[]) and latest positions (last[]) of a term's
+ * characters. Returns 0 when the term does not occur in order. */
+static int
+fuzzy_bounds(const struct match_term *t, const struct line *l,
+    size_t *first, size_t *last)
+{
+	size_t i, j = 0;
+
+	for (i = 0; i < t->len; i++) {
+		while (j < l->n && !chars_equal(t, t->chars[i], l->cp[j]))
+			j++;
+		if (j == l->n)
+			return 0;
+		first[i] = j++;
+	}
+	j = l->n;
+	for (i = t->len; i-- > 0;) {
+		while (j > 0 && !chars_equal(t, t->chars[i], l->cp[j - 1]))
+			j--;
+		last[i] = --j;
+	}
+	return 1;
+}
+
+/* Greedy placement: the first occurrence, then moved as far right as it
+ * goes while keeping its end, which removes needless leading gaps. */
+static void
+fuzzy_greedy(const struct match_term *t, const struct line *l,
+    const size_t *first, size_t *pos)
+{
+	size_t i = t->len, j = first[t->len - 1] + 1;
+
+	while (i-- > 0) {
+		while (!chars_equal(t, t->chars[i], l->cp[j - 1]))
+			j--;
+		pos[i] = --j;
+	}
+}
+
+struct dp {
+	int32_t *score;		/* m rows of w cells */
+	int32_t *run;		/* run bonus of the cell's best placement */
+	unsigned char *consecutive;
+	size_t w;
+};
+
+/* Fills row i of the table, whose columns start at line position lo.
+ * Only columns from..to can hold character i. */
+static void
+dp_row(const struct match_term *t, const struct line *l, const int *bonus,
+    struct dp *d, size_t i, size_t lo, size_t from, size_t to)
+{
+	int32_t *row = d->score + i * d->w, *run = d->run + i * d->w;
+	const int32_t *prev = row - d->w, *prev_run = run - d->w;
+	int32_t gap_best = NEG_INF;
+	size_t j;
+
+	for (j = lo; j < lo + d->w; j++)
+		row[j - lo] = NEG_INF;
+	/* gap_best: the best cell of the previous row at least two columns
+	 * to the left, with the gap penalty up to column j. */
+	for (j = lo; j <= to; j++) {
+		int32_t gap_score, cons_score = NEG_INF;
+		int b = bonus[j - lo], rb = 0;
+
+		if (i > 0 && j >= lo + 2) {
+			int32_t candidate = prev[j - 2 - lo] + SCORE_GAP_START;
+
+			gap_best = gap_best + SCORE_GAP_EXTENSION;
+			if (candidate > gap_best)
+				gap_best = candidate;
+		}
+		if (j < from || !chars_equal(t, t->chars[i], l->cp[j]))
+			continue;
+		if (i == 0) {
+			row[j - lo] = SCORE_MATCH + b * FIRST_CHAR_FACTOR;
+			run[j - lo] = b;
+			continue;
+		}
+		gap_score = gap_best > NEG_INF / 2 ? gap_best + SCORE_MATCH + b
+						   : NEG_INF;
+		if (j > lo && prev[j - 1 - lo] > NEG_INF / 2) {
+			int cb = b;
+
+			rb = prev_run[j - 1 - lo];
+			if (b >= BONUS_BOUNDARY && b > rb)
+				rb = b;
+			else if (rb > cb)
+				cb = rb;
+			if (cb < BONUS_CONSECUTIVE)
+				cb = BONUS_CONSECUTIVE;
+			cons_score = prev[j - 1 - lo] + SCORE_MATCH + cb;
+		}
+		if (cons_score >= gap_score && cons_score > NEG_INF / 2) {
+			row[j - lo] = cons_score;
+			run[j - lo] = rb;
+			if (d->consecutive)
+				d->consecutive[i * d->w + j - lo] = 1;
+		} else {
+			row[j - lo] = gap_score;
+			run[j - lo] = b;
+		}
+	}
+}
+
+/* Walks the table back from the best last cell to the placement. */
+static void
+dp_backtrack(const struct dp *d, size_t m, size_t lo, size_t end,
+    size_t *pos)
+{
+	size_t i = m - 1, j = end;
+
+	pos[i] = j;
+	while (i > 0) {
+		const int32_t *prev = d->score + (i - 1) * d->w;
+
+		if (d->consecutive[i * d->w + j - lo]) {
+			j--;
+		} else {
+			int32_t best = NEG_INF;
+			size_t k, pick = j - 2;
+
+			for (k = lo; k + 1 < j; k++) {
+				int32_t s = prev[k - lo] + SCORE_GAP_START +
+				    SCORE_GAP_EXTENSION *
+					(int32_t)(j - k - 2);
+
+				if (prev[k - lo] > NEG_INF / 2 && s > best) {
+					best = s;
+					pick = k;
+				}
+			}
+			j = pick;
+		}
+		pos[--i] = j;
+	}
+}
+
+/* An upper bound of the fuzzy score, from one pass over each character's
+ * window: the first character scores at most 16 + 2 * its best bonus;
+ * every later one at most 16 plus the larger of its best bonus minus the
+ * smallest gap penalty and, when it can follow its predecessor directly,
+ * the best bonus seen so far (or the consecutive minimum). For a one-
+ * character term the bound is the score. Returns NEG_INF when t does not
+ * occur. */
+static int32_t
+fuzzy_bound(const struct match_term *t, const struct line *l, int *exact)
+{
+	size_t stack_first[64], stack_last[64];
+	size_t *first = stack_first, *last = stack_last, m = t->len, i, j;
+	int32_t bound = NEG_INF;
+	int seen = BONUS_CONSECUTIVE;
+
+	if (m > 64) {
+		first = xmalloc(2 * m * sizeof(size_t));
+		last = first + m;
+	}
+	if (!fuzzy_bounds(t, l, first, last))
+		goto out;
+	*exact = m == 1;
+	for (i = 0; i < m; i++) {
+		int best = -1, adjacent = 0;
+
+		for (j = first[i]; j <= last[i]; j++) {
+			int b;
+
+			if (!chars_equal(t, t->chars[i], l->cp[j]))
+				continue;
+			b = bonus_at(l, j);
+			if (b > best)
+				best = b;
+			if (i > 0 && j > first[i - 1] &&
+			    chars_equal(t, t->chars[i - 1], l->cp[j - 1]))
+				adjacent = 1;
+		}
+		if (best > seen)
+			seen = best;
+		if (i == 0) {
+			bound = SCORE_MATCH + best * FIRST_CHAR_FACTOR;
+			continue;
+		}
+		bound += SCORE_MATCH + (adjacent && seen > best + SCORE_GAP_START
+						 ? seen
+						 : best + SCORE_GAP_START);
+	}
+out:
+	if (first != stack_first)
+		free(first);
+	return bound;
+}
+
+/* Best fuzzy placement of t in l: returns its score, or NEG_INF when t
+ * does not occur. Stores the positions when pos is not NULL. */
+static int32_t
+fuzzy_score(const struct match_term *t, const struct line *l, size_t *pos)
+{
+	size_t stack_first[64], stack_last[64], stack_pos[64];
+	size_t *first = stack_first, *last = stack_last, *tmp = stack_pos;
+	size_t m = t->len, lo, w, i, j, end = 0;
+	int32_t best = NEG_INF, stack_cells[4096];
+	struct dp d = {0};
+	int *bonus = NULL;
+
+	if (m > 64) {
+		first = xmalloc(3 * m * sizeof(size_t));
+		last = first + m;
+		tmp = last + m;
+	}
+	if (!fuzzy_bounds(t, l, first, last))
+		goto out;
+	lo = first[0];
+	w = last[m - 1] - lo + 1;
+	if (w * m > DP_MAX_CELLS) {
+		fuzzy_greedy(t, l, first, tmp);
+		best = score_positions(l, tmp, 0, m);
+		if (pos)
+			memcpy(pos, tmp, m * sizeof(size_t));
+		goto out;
+	}
+
+	d.w = w;
+	d.score = stack_cells;
+	if (2 * m * w + w > sizeof(stack_cells) / sizeof(stack_cells[0]))
+		d.score = xmalloc((2 * m * w + w) * sizeof(int32_t));
+	d.run = d.score + m * w;
+	bonus = (int *)(d.run + m * w);
+	if (pos)
+		d.consecutive = xcalloc(m * w, 1);
+	for (j = 0; j < w; j++)
+		bonus[j] = bonus_at(l, lo + j);
+	for (i = 0; i < m; i++)
+		dp_row(t, l, bonus, &d, i, lo, first[i], last[i]);
+	for (j = first[m - 1]; j <= last[m - 1]; j++) {
+		int32_t s = d.score[(m - 1) * w + j - lo];
+
+		if (s > best) {
+			best = s;
+			end = j;
+		}
+	}
+	if (pos)
+		dp_backtrack(&d, m, lo, end, pos);
+	if (d.score != stack_cells)
+		free(d.score);
+	free(d.consecutive);
+out:
+	if (first != stack_first)
+		free(first);
+	return best;
+}
+
+/* Whether t's characters occur side by side at position s of l. */
+static int
+run_at(const struct match_term *t, const struct line *l, size_t s)
+{
+	size_t i;
+
+	if (s + t->len > l->n)
+		return 0;
+	for (i = 0; i < t->len; i++)
+		if (!chars_equal(t, t->chars[i], l->cp[s + i]))
+			return 0;
+	return 1;
+}
+
+static int32_t
+score_run(const struct line *l, size_t s, size_t m, size_t *pos)
+{
+	size_t i;
+
+	if (pos)
+		for (i = 0; i < m; i++)
+			pos[i] = s + i;
+	return score_positions(l, NULL, s, m);
+}
+
+static int
+is_space(uint32_t c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/* Scores exact, prefix, suffix and equal terms. Prefix and equal terms
+ * skip leading white space in the line unless the term starts with white
+ * space. Suffix and equal terms do the same for trailing white space. */
+static int32_t
+anchored_score(const struct match_term *t, const struct line *l, size_t *pos)
+{
+	size_t begin = 0, end = l->n, s, best_s = 0;
+	int32_t best = NEG_INF;
+
+	if (t->type != MATCH_EXACT && t->type != MATCH_SUFFIX &&
+	    !is_space(t->chars[0]))
+		while (begin < end && is_space(l->cp[begin]))
+			begin++;
+	if (t->type != MATCH_EXACT && t->type != MATCH_PREFIX &&
+	    !is_space(t->chars[t->len - 1]))
+		while (end > begin && is_space(l->cp[end - 1]))
+			end--;
+
+	switch (t->type) {
+	case MATCH_PREFIX:
+		if (!run_at(t, l, begin) || begin + t->len > end)
+			return NEG_INF;
+		return score_run(l, begin, t->len, pos);
+	case MATCH_SUFFIX:
+		if (end < begin + t->len || !run_at(t, l, end - t->len))
+			return NEG_INF;
+		return score_run(l, end - t->len, t->len, pos);
+	case MATCH_EQUAL:
+		if (end - begin != t->len || !run_at(t, l, begin))
+			return NEG_INF;
+		return score_run(l, begin, t->len, pos);
+	default:
+		break;
+	}
+	for (s = 0; s + t->len <= l->n; s++) {
+		int32_t sc;
+
+		if (!run_at(t, l, s))
+			continue;
+		sc = score_run(l, s, t->len, NULL);
+		if (sc > best) {
+			best = sc;
+			best_s = s;
+		}
+	}
+	if (best > NEG_INF && pos)
+		score_run(l, best_s, t->len, pos);
+	return best;
+}
+
+static int32_t
+term_score(const struct match_term *t, const struct line *l, size_t *pos)
+{
+	if (t->type == MATCH_FUZZY)
+		return fuzzy_score(t, l, pos);
+	return anchored_score(t, l, pos);
+}
+
+/* Returns the first byte in [p, end) equal to c, or to c and its upper
+ * case when fold is set (c is then a lower-case letter), or NULL. Eight
+ * bytes are tested at a time: OR-ing 0x20 maps exactly 'A'-'Z' onto
+ * 'a'-'z' among the bytes that could equal a letter. */
+static const char *
+find_byte(const char *p, const char *end, uint32_t c, int fold)
+{
+	const uint64_t ones = 0x0101010101010101ull;
+	const uint64_t high = 0x8080808080808080ull;
+	const uint64_t pattern = ones * c, mask = fold ? ones * 0x20 : 0;
+
+	while (end - p >= 8) {
+		uint64_t w, x;
+
+		memcpy(&w, p, 8);
+		x = (w | mask) ^ pattern;
+		if (((x - ones) & ~x & high) != 0)
+			break;
+		p += 8;
+	}
+	for (; p < end; p++)
+		if ((uint32_t)((unsigned char)*p | (fold ? 0x20 : 0)) == c)
+			return p;
+	return NULL;
+}
+
+/* Necessary condition checked on the raw bytes before decoding: the
+ * term's ASCII characters occur in order. UTF-8 never uses ASCII byte
+ * values inside a multi-byte character, so this never rejects a match. */
+static int
+ascii_prefilter(const struct match_term *t, const char *text, size_t len)
+{
+	const char *p = text, *end = text + len;
+	size_t i;
+
+	for (i = 0; i < t->len; i++) {
+		uint32_t c = t->chars[i];
+
+		if (c >= 0x80)
+			continue;
+		p = find_byte(p, end, c, !t->case_sensitive && c - 'a' < 26u);
+		if (!p)
+			return 0;
+		p++;
+	}
+	return 1;
+}
+
+static int
+set_prefilter(const struct match_set *set, const char *text, size_t len)
+{
+	size_t k;
+
+	for (k = 0; k < set->n; k++)
+		if (set->terms[k].inverse ||
+		    ascii_prefilter(&set->terms[k], text, len))
+			return 1;
+	return 0;
+}
+
+/* Decodes text into l; cp and off have room for len entries. */
+static void
+decode_line(const char *text, size_t len, struct line *l)
+{
+	const unsigned char *u = (const unsigned char *)text;
+	unsigned char any = 0;
+	size_t i, n = 0;
+
+	for (i = 0; i < len; i++) {
+		l->cp[i] = u[i];
+		any |= u[i];
+	}
+	if (!(any & 0x80)) {
+		if (l->off)
+			for (i = 0; i < len; i++)
+				l->off[i] = (uint32_t)i;
+		l->n = len;
+		return;
+	}
+	for (i = 0; i < len;) {
+		uint32_t c;
+		size_t k = utf8_decode(text + i, len - i, &c);
+
+		if (l->off)
+			l->off[n] = (uint32_t)i;
+		l->cp[n++] = c;
+		i += k;
+	}
+	l->n = n;
+}
+
+static int
+cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* An upper bound of a term's score (the score itself for non-fuzzy
+ * terms), or NEG_INF when the term does not match. */
+static int32_t
+term_bound(const struct match_term *t, const struct line *l)
+{
+	int exact = 0;
+	int32_t b;
+
+	if (t->type != MATCH_FUZZY)
+		b = anchored_score(t, l, NULL);
+	else
+		b = fuzzy_bound(t, l, &exact);
+	if (t->inverse)
+		return b > NEG_INF ? NEG_INF : 0;
+	return b;
+}
+
+/* Checks that every set matches and sums the bounds of their best terms. */
+static int32_t
+query_bound(const struct query *q, const struct line *l)
+{
+	int32_t total = 0;
+	size_t s, k;
+
+	for (s = 0; s < q->n; s++) {
+		int32_t best = NEG_INF;
+
+		for (k = 0; k < q->sets[s].n; k++) {
+			int32_t b = term_bound(&q->sets[s].terms[k], l);
+
+			if (b > best)
+				best = b;
+		}
+		if (best == NEG_INF)
+			return NEG_INF;
+		total += best;
+	}
+	return total;
+}
+
+/* Scores every set on a decoded line; collects positions when pos is set. */
+static int
+match_decoded(const struct query *q, const struct line *l, int32_t *score,
+    uint32_t *pos, size_t *n_pos)
+{
+	size_t s, k, i, np = 0, *tmp = NULL;
+	int32_t total = 0;
+
+	for (s = 0; s < q->n; s++) {
+		const struct match_set *set = &q->sets[s];
+		int32_t best = NEG_INF;
+		size_t best_k = 0;
+
+		for (k = 0; k < set->n; k++) {
+			const struct match_term *t = &set->terms[k];
+			int32_t sc = term_score(t, l, NULL);
+
+			if (t->inverse)
+				sc = sc > NEG_INF ? NEG_INF : 0;
+			if (sc > best) {
+				best = sc;
+				best_k = k;
+			}
+		}
+		if (best == NEG_INF) {
+			free(tmp);
+			return 0;
+		}
+		total += best;
+		if (pos && !set->terms[best_k].inverse) {
+			const struct match_term *t = &set->terms[best_k];
+
+			tmp = xrealloc(tmp, t->len * sizeof(*tmp));
+			term_score(t, l, tmp);
+			for (i = 0; i < t->len && np < MATCH_MAX_POSITIONS; i++)
+				pos[np++] = l->off[tmp[i]];
+		}
+	}
+	free(tmp);
+	*score = total;
+	if (pos) {
+		qsort(pos, np, sizeof(*pos), cmp_u32);
+		for (i = 0, k = 0; i < np; i++)
+			if (k == 0 || pos[k - 1] != pos[i])
+				pos[k++] = pos[i];
+		*n_pos = k;
+	}
+	return 1;
+}
+
+/* Returns 0 (no match), 1 (match, *score set) or 2 (match whose score is
+ * below min, *score not set). */
+static int
+match_line(const struct query *q, const char *text, size_t len,
+    int32_t min, int32_t *score, uint32_t *pos, size_t *n_pos)
+{
+	uint32_t stack_cp[STACK_CHARS], stack_off[STACK_CHARS];
+	struct line l;
+	size_t s;
+	int rc;
+
+	if (q->n == 0) {
+		*score = 0;
+		if (n_pos)
+			*n_pos = 0;
+		return 1;
+	}
+	for (s = 0; s < q->n; s++)
+		if (!set_prefilter(&q->sets[s], text, len))
+			return 0;
+
+	l.cp = stack_cp;
+	l.off = pos ? stack_off : NULL;
+	if (len > STACK_CHARS) {
+		l.cp = xmalloc(len * sizeof(uint32_t) * (pos ? 2 : 1));
+		if (pos)
+			l.off = l.cp + len;
+	}
+	decode_line(text, len, &l);
+	if (min > INT32_MIN) {
+		int32_t bound = query_bound(q, &l);
+
+		rc = bound == NEG_INF ? 0 : 2;
+		if (bound >= min)
+			rc = match_decoded(q, &l, score, pos, n_pos);
+	} else {
+		rc = match_decoded(q, &l, score, pos, n_pos);
+	}
+	if (l.cp != stack_cp)
+		free(l.cp);
+	return rc;
+}
+
+int
+query_match(const struct query *q, const char *text, size_t len,
+    int32_t *score)
+{
+	return match_line(q, text, len, INT32_MIN, score, NULL, NULL);
+}
+
+int
+query_match_min(const struct query *q, const char *text, size_t len,
+    int32_t min, int32_t *score)
+{
+	return match_line(q, text, len, min, score, NULL, NULL);
+}
+
+int
+query_match_positions(const struct query *q, const char *text, size_t len,
+    int32_t *score, uint32_t *pos, size_t *n_pos)
+{
+	*n_pos = 0;
+	return match_line(q, text, len, INT32_MIN, score, pos, n_pos);
+}
+
+static int
+has_upper(const char *s, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		uint32_t c;
+
+		i += utf8_decode(s + i, len - i, &c);
+		if (c < 0x80 ? c - 'A' < 26u : iswupper((wint_t)c) != 0)
+			return 1;
+	}
+	return 0;
+}
+
+static void
+term_init(struct match_term *t, enum match_type type, int inverse,
+    const char *text, size_t len)
+{
+	size_t i = 0;
+
+	t->type = type;
+	t->inverse = inverse;
+	t->case_sensitive = has_upper(text, len);
+	t->text = xstrndup(text, len);
+	t->chars = xmalloc((len + 1) * sizeof(uint32_t));
+	t->len = 0;
+	t->ascii = 1;
+	while (i < len) {
+		uint32_t c;
+
+		i += utf8_decode(text + i, len - i, &c);
+		t->chars[t->len++] = t->case_sensitive ? c : fold(c);
+		if (c >= 0x80)
+			t->ascii = 0;
+	}
+}
+
+/* Turns one space-separated token into a term. The operators combine as
+ * fzf's extended search reads them: "!" makes an inverse exact term,
+ * "'" flips it back to fuzzy, a trailing "$" (not a lone "$") anchors the
+ * end and a leading "^" the start. */
+static void
+add_token(struct query *q, const char *tok, size_t len, int join)
+{
+	enum match_type type = MATCH_FUZZY;
+	int inverse = 0;
+	struct match_set *set;
+
+	if (len > 0 && tok[0] == '!') {
+		inverse = 1;
+		type = MATCH_EXACT;
+		tok++;
+		len--;
+	}
+	if (len > 1 && tok[len - 1] == '$') {
+		type = MATCH_SUFFIX;
+		len--;
+	}
+	if (len > 0 && tok[0] == '\'') {
+		type = inverse ? MATCH_FUZZY : MATCH_EXACT;
+		tok++;
+		len--;
+	} else if (len > 0 && tok[0] == '^') {
+		type = type == MATCH_SUFFIX ? MATCH_EQUAL : MATCH_PREFIX;
+		tok++;
+		len--;
+	}
+	if (len == 0)
+		return;
+
+	if (!join || q->n == 0) {
+		q->sets = xrealloc(q->sets, (q->n + 1) * sizeof(*q->sets));
+		q->sets[q->n].terms = NULL;
+		q->sets[q->n].n = 0;
+		q->n++;
+	}
+	set = &q->sets[q->n - 1];
+	set->terms = xrealloc(set->terms, (set->n + 1) * sizeof(*set->terms));
+	term_init(&set->terms[set->n++], type, inverse, tok, len);
+}
+
+struct query *
+query_parse(const char *s)
+{
+	struct query *q = xcalloc(1, sizeof(*q));
+	struct buf tok = BUF_INIT;
+	int join = 0;
+
+	if (!locale_ready) {
+		text_init();
+		fill_tables();
+		locale_ready = 1;
+	}
+	q->source = xstrdup(s);
+	while (*s) {
+		while (*s == ' ')
+			s++;
+		if (!*s)
+			break;
+		buf_reset(&tok);
+		/* "\ " is a space inside a term. */
+		while (*s && *s != ' ') {
+			if (s[0] == '\\' && s[1] == ' ')
+				s++;
+			buf_addc(&tok, *s++);
+		}
+		if (tok.len == 1 && tok.data[0] == '|' && q->n > 0) {
+			join = 1;
+			continue;
+		}
+		add_token(q, tok.data, tok.len, join);
+		join = 0;
+	}
+	buf_free(&tok);
+	return q;
+}
+
+void
+query_free(struct query *q)
+{
+	size_t s, k;
+
+	if (!q)
+		return;
+	for (s = 0; s < q->n; s++) {
+		for (k = 0; k < q->sets[s].n; k++) {
+			free(q->sets[s].terms[k].chars);
+			free(q->sets[s].terms[k].text);
+		}
+		free(q->sets[s].terms);
+	}
+	free(q->sets);
+	free(q->source);
+	free(q);
+}
+
+int
+query_is_empty(const struct query *q)
+{
+	return q->n == 0;
+}
+
+/* Compares a character of the narrower term with one of the wider term,
+ * folding the narrow one when only the wide term ignores case. */
+static int
+implied_char(const struct match_term *narrow, const struct match_term *wide,
+    size_t i, size_t k)
+{
+	uint32_t c = narrow->chars[i];
+
+	if (!wide->case_sensitive && narrow->case_sensitive)
+		c = fold(c);
+	return c == wide->chars[k];
+}
+
+static int
+chars_contain(const struct match_term *n, const struct match_term *w,
+    size_t at)
+{
+	size_t k;
+
+	if (at + w->len > n->len)
+		return 0;
+	for (k = 0; k < w->len; k++)
+		if (!implied_char(n, w, at + k, k))
+			return 0;
+	return 1;
+}
+
+/* Whether every line matching n (ignoring inversion) matches w. */
+static int
+term_implies(const struct match_term *n, const struct match_term *w)
+{
+	size_t i, k;
+
+	if (w->case_sensitive && !n->case_sensitive)
+		return 0;
+	switch (w->type) {
+	case MATCH_FUZZY:
+		for (i = 0, k = 0; i < n->len && k < w->len; i++)
+			if (implied_char(n, w, i, k))
+				k++;
+		return k == w->len;
+	case MATCH_EXACT:
+		if (n->type == MATCH_FUZZY)
+			return 0;
+		for (i = 0; i + w->len <= n->len; i++)
+			if (chars_contain(n, w, i))
+				return 1;
+		return 0;
+	case MATCH_PREFIX:
+		return (n->type == MATCH_PREFIX || n->type == MATCH_EQUAL) &&
+		    chars_contain(n, w, 0);
+	case MATCH_SUFFIX:
+		return (n->type == MATCH_SUFFIX || n->type == MATCH_EQUAL) &&
+		    n->len >= w->len && chars_contain(n, w, n->len - w->len);
+	case MATCH_EQUAL:
+		return n->type == MATCH_EQUAL && n->len == w->len &&
+		    chars_contain(n, w, 0);
+	}
+	return 0;
+}
+
+static int
+alternative_implies(const struct match_term *n, const struct match_term *w)
+{
+	if (n->inverse != w->inverse)
+		return 0;
+	/* "not B" implies "not A" when A implies B. */
+	if (n->inverse)
+		return term_implies(w, n);
+	return term_implies(n, w);
+}
+
+static int
+set_implies(const struct match_set *n, const struct match_set *w)
+{
+	size_t i, k;
+
+	for (i = 0; i < n->n; i++) {
+		for (k = 0; k < w->n; k++)
+			if (alternative_implies(&n->terms[i], &w->terms[k]))
+				break;
+		if (k == w->n)
+			return 0;
+	}
+	return 1;
+}
+
+int
+query_implies(const struct query *narrow, const struct query *wide)
+{
+	size_t i, k;
+
+	for (k = 0; k < wide->n; k++) {
+		for (i = 0; i < narrow->n; i++)
+			if (set_implies(&narrow->sets[i], &wide->sets[k]))
+				break;
+		if (i == narrow->n)
+			return 0;
+	}
+	return 1;
+}
+
+/* Signature bits: a-z 0-25, 0-9 26-35, other ASCII 36-61 (shared), any
+ * non-ASCII character 62. Bit 63 of occurs marks a non-ASCII line. */
+#define SIG_NON_ASCII_CHAR 62
+#define SIG_NON_ASCII_LINE (1ull << 63)
+
+static unsigned
+signature_bit(uint32_t c)
+{
+	if (c >= 0x80)
+		return SIG_NON_ASCII_CHAR;
+	if (c - 'a' < 26u)
+		return c - 'a';
+	if (c - 'A' < 26u)
+		return c - 'A';
+	if (c - '0' < 10u)
+		return 26 + (c - '0');
+	return 36 + c % 26;
+}
+
+static void
+signature_add(struct match_signature *sig, uint32_t c, int bonus)
+{
+	uint64_t bit = 1ull << signature_bit(c);
+
+	sig->occurs |= bit;
+	if (bonus >= BONUS_BOUNDARY)
+		sig->boundary |= bit;
+	if (bonus >= BONUS_WHITE)
+		sig->start |= bit;
+}
+
+void
+match_signature(const char *text, size_t len, struct match_signature *sig)
+{
+	const unsigned char *u = (const unsigned char *)text;
+	enum char_class prev = CLASS_WHITE;
+	size_t i = 0;
+
+	if (!locale_ready) {
+		text_init();
+		fill_tables();
+		locale_ready = 1;
+	}
+	memset(sig, 0, sizeof(*sig));
+	while (i < len) {
+		uint32_t c = u[i];
+		enum char_class cls;
+
+		if (c < 0x80) {
+			i++;
+		} else {
+			i += utf8_decode(text + i, len - i, &c);
+			sig->occurs |= SIG_NON_ASCII_LINE;
+		}
+		cls = char_class(c);
+		signature_add(sig, c, pair_bonus[prev][cls]);
+		prev = cls;
+	}
+}
+
+/* The best bonus character c can have in a line with this signature, or
+ * -1 when c does not occur. */
+static int
+signature_level(const struct match_signature *sig, uint32_t c)
+{
+	uint64_t bit = 1ull << signature_bit(c);
+
+	if (sig->start & bit)
+		return BONUS_WHITE;
+	if (sig->boundary & bit)
+		return BONUS_DELIMITER;
+	if (sig->occurs & bit)
+		return BONUS_CAMEL;
+	return -1;
+}
+
+static int32_t
+term_signature_bound(const struct match_term *t,
+    const struct match_signature *sig)
+{
+	int32_t bound = 0;
+	int seen = BONUS_CONSECUTIVE;
+	size_t i;
+
+	if (t->inverse)
+		return 0;
+	for (i = 0; i < t->len; i++) {
+		int level = signature_level(sig, t->chars[i]);
+
+		if (level < 0)
+			return NEG_INF;
+		if (level > seen)
+			seen = level;
+		if (i == 0)
+			bound = SCORE_MATCH + level * FIRST_CHAR_FACTOR;
+		else
+			bound += SCORE_MATCH + (seen > level + SCORE_GAP_START
+						    ? seen
+						    : level + SCORE_GAP_START);
+	}
+	return bound;
+}
+
+int32_t
+query_signature_bound(const struct query *q,
+    const struct match_signature *sig)
+{
+	int32_t total = 0;
+	size_t s, k;
+
+	for (s = 0; s < q->n; s++) {
+		int32_t best = NEG_INF;
+
+		for (k = 0; k < q->sets[s].n; k++) {
+			int32_t b = term_signature_bound(&q->sets[s].terms[k],
+			    sig);
+
+			if (b > best)
+				best = b;
+		}
+		if (best == NEG_INF)
+			return INT32_MIN;
+		total += best;
+	}
+	return total;
+}
+
+int
+query_matches(const struct query *q, const char *text, size_t len,
+    const struct match_signature *sig)
+{
+	int32_t score;
+	size_t s, k;
+
+	/* On an ASCII line an ASCII fuzzy term matches exactly when its
+	 * characters occur in order, which find_byte checks quickly. */
+	if (sig->occurs & SIG_NON_ASCII_LINE)
+		return match_line(q, text, len, INT32_MAX, &score, NULL,
+			   NULL) != 0;
+	for (s = 0; s < q->n; s++)
+		for (k = 0; k < q->sets[s].n; k++) {
+			const struct match_term *t = &q->sets[s].terms[k];
+
+			if (t->inverse || t->type != MATCH_FUZZY || !t->ascii)
+				return match_line(q, text, len, INT32_MAX,
+					   &score, NULL, NULL) != 0;
+		}
+	for (s = 0; s < q->n; s++)
+		if (!set_prefilter(&q->sets[s], text, len))
+			return 0;
+	return 1;
+}
+
+void
+query_required(const struct query *q, const char *added,
+    struct match_required *r)
+{
+	size_t s, i;
+
+	r->n = 0;
+	for (s = 0; s < q->n; s++) {
+		const struct match_term *t = &q->sets[s].terms[0];
+
+		/* Alternatives and inverse terms require nothing alone. */
+		if (q->sets[s].n != 1 || t->inverse)
+			continue;
+		for (i = 0; i < t->len && r->n < sizeof(r->c); i++) {
+			uint32_t c = t->chars[i];
+			uint32_t lower = c - 'A' < 26u ? c + 32 : c;
+
+			if (c >= 0x80 || strchr(added, (int)lower))
+				continue;
+			r->c[r->n] = (unsigned char)(t->case_sensitive ? c : lower);
+			r->fold[r->n] = !t->case_sensitive && lower - 'a' < 26u;
+			r->n++;
+		}
+	}
+}
+
+/* Nonzero when any byte of the word is a backslash or above 0x7e. */
+static uint64_t
+escape_or_high(uint64_t w)
+{
+	const uint64_t ones = 0x0101010101010101ull;
+	const uint64_t high = 0x8080808080808080ull;
+	uint64_t slash = w ^ (ones * '\\');
+
+	/* Adding 1 to each byte sets the high bit of 0x7f and above. */
+	return ((w + ones) | w | ((slash - ones) & ~slash)) & high;
+}
+
+int
+match_required_present(const struct match_required *r, const char *line,
+    size_t len)
+{
+	const char *p = line, *end = line + len;
+	size_t i;
+
+	if (r->n == 0)
+		return 1;
+	/* Escapes and other bytes decode or display as other characters. */
+	for (; end - p >= 8; p += 8) {
+		uint64_t w;
+
+		memcpy(&w, p, 8);
+		if (escape_or_high(w))
+			return 1;
+	}
+	for (; p < end; p++)
+		if (*p == '\\' || (unsigned char)*p >= 0x7f)
+			return 1;
+	for (i = 0; i < r->n; i++)
+		if (!find_byte(line, end, r->c[i], r->fold[i]))
+			return 0;
+	return 1;
+}

@@ -1,0 +1,111 @@
+/* Query syntax and fuzzy matching for the picker, with no terminal code so
+ * that it can be tested alone.
+ *
+ * A query owns its strings; query_parse returns a query the caller frees
+ * with query_free. Texts passed to the match functions are borrowed UTF-8
+ * bytes (any bytes are accepted) and are not NUL-terminated. The match
+ * functions keep per-thread scratch space, so any number of threads may
+ * match against one query at once. */
+#ifndef ECS_MATCH_H
+#define ECS_MATCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum match_type {
+	MATCH_FUZZY,		/* abc: a, b, c in this order */
+	MATCH_EXACT,		/* 'abc: the substring abc */
+	MATCH_PREFIX,		/* ^abc */
+	MATCH_SUFFIX,		/* abc$ */
+	MATCH_EQUAL,		/* ^abc$ */
+};
+
+struct match_term {
+	enum match_type type;
+	int inverse;		/* !abc: lines without abc */
+	int case_sensitive;	/* smart case: the term has an upper-case letter */
+	uint32_t *chars;	/* code points, lower-cased unless case_sensitive */
+	size_t len;
+	int ascii;		/* every character is ASCII */
+	char *text;		/* the term's text after the operators, UTF-8 */
+};
+
+/* Alternatives joined by "|": a line matches the set when one matches. */
+struct match_set {
+	struct match_term *terms;
+	size_t n;
+};
+
+/* Sets joined by spaces: a line matches when every set matches. */
+struct query {
+	struct match_set *sets;
+	size_t n;
+	char *source;
+};
+
+/* A summary of a line, computed once, that rejects most lines and bounds
+ * the score of the rest without reading the line: which characters occur
+ * (case-folded, some punctuation sharing bits), which occur at a word
+ * start, and which at the line start or after white space. */
+struct match_signature {
+	uint64_t occurs;
+	uint64_t boundary;
+	uint64_t start;
+};
+
+/* The most positions match_positions reports for one line. */
+#define MATCH_MAX_POSITIONS 256
+
+/* Parses a query. Never fails: text that forms no term (spaces, a lone
+ * "^") leaves the query empty, and an empty query matches everything. */
+struct query *query_parse(const char *s);
+void query_free(struct query *q);
+int query_is_empty(const struct query *q);
+/* Returns 1 when every line that matches narrow also matches wide, so a
+ * result list for wide may serve as the candidates for narrow. Returns 0
+ * when that cannot be shown (0 is always safe). */
+int query_implies(const struct query *narrow, const struct query *wide);
+
+void match_signature(const char *text, size_t len,
+    struct match_signature *sig);
+/* An upper bound of the score of any line with this signature, or
+ * INT32_MIN when no such line can match q. */
+int32_t query_signature_bound(const struct query *q,
+    const struct match_signature *sig);
+/* Returns 1 when text matches q, without scoring it. */
+int query_matches(const struct query *q, const char *text, size_t len,
+    const struct match_signature *sig);
+
+/* Characters a raw input line must contain for its display line to
+ * match, found before the display line is made: for each single-term set,
+ * the term's ASCII characters that the display format never adds. */
+struct match_required {
+	unsigned char c[64];
+	unsigned char fold[64];	/* also accept the upper case of c */
+	size_t n;
+};
+
+/* Fills r from q, given the characters the display format may add to
+ * what the line contains (lower case stands for both cases). */
+void query_required(const struct query *q, const char *added,
+    struct match_required *r);
+/* Returns 0 when an ASCII line without backslashes lacks a required
+ * character, so its display cannot match; 1 when it may match. */
+int match_required_present(const struct match_required *r,
+    const char *line, size_t len);
+
+/* Returns 1 and stores the score when text matches q, else 0. */
+int query_match(const struct query *q, const char *text, size_t len,
+    int32_t *score);
+/* Like query_match, but may skip scoring a line whose score is certainly
+ * below min: returns 0 for no match, 1 with the score, or 2 for a match
+ * scoring below min (score not set). For ranking the best few of many. */
+int query_match_min(const struct query *q, const char *text, size_t len,
+    int32_t min, int32_t *score);
+/* Like query_match, and also stores the byte offsets in text of the
+ * characters to highlight, sorted and without duplicates, at most
+ * MATCH_MAX_POSITIONS of them; *n_pos receives their number. */
+int query_match_positions(const struct query *q, const char *text,
+    size_t len, int32_t *score, uint32_t *pos, size_t *n_pos);
+
+#endif
