@@ -448,6 +448,9 @@ class FrontHandler(BaseHTTPRequestHandler):
                 reply.headers, reply.body = fixed.headers, fixed.body
         if call.protocol == "json" and call.service == "ecs":
             self.server.state.ecs.apply(call, reply)
+            if call.operation == "StopTask" and reply.status == 200:
+                task = (reply.json() or {}).get("task") or {}
+                self.server.state.exec.task_stopped(task.get("taskArn"))
 
     def _apply_post_fault(self, call, reply, rule):
         action = rule["action"]
