@@ -1034,16 +1034,18 @@ read_target(struct aws_ctx *ctx, const char *container)
 	return t;
 }
 
-/* The first container whose ECS Exec agent runs, or NULL. Borrows task. */
+/* The first container whose ECS Exec agent runs, else the first one (so
+ * the error says why it cannot forward), or NULL. Borrows task. */
 static const char *
-first_agent_container(jv task)
+pick_container(jv task)
 {
 	jv containers = json_path(task, "containers", NULL);
-	const char *found = NULL;
+	const char *found = NULL, *first = NULL;
 	int i, n = jv_get_kind(containers) == JV_KIND_ARRAY
 		       ? jv_array_length(jv_copy(containers))
 		       : 0;
 
+	/* The names stay alive in task, which the caller holds. */
 	for (i = 0; i < n && !found; i++) {
 		jv c = jv_array_get(jv_copy(containers), i);
 		jv agents = json_path(c, "managedAgents", NULL);
@@ -1051,6 +1053,8 @@ first_agent_container(jv task)
 			       ? jv_array_length(jv_copy(agents))
 			       : 0;
 
+		if (!first)
+			first = json_str(c, "name");
 		for (j = 0; j < m && !found; j++) {
 			jv ag = jv_array_get(jv_copy(agents), j);
 			const char *name = json_str(ag, "name");
@@ -1058,7 +1062,6 @@ first_agent_container(jv task)
 
 			if (name && strcmp(name, "ExecuteCommandAgent") == 0 &&
 			    status && strcmp(status, "RUNNING") == 0)
-				/* The task object outlives this loop. */
 				found = json_str(c, "name");
 			jv_free(ag);
 		}
@@ -1066,7 +1069,7 @@ first_agent_container(jv task)
 		jv_free(c);
 	}
 	jv_free(containers);
-	return found;
+	return found ? found : first;
 }
 
 /* Resolves the target. Every container of a task shares its network in
@@ -1079,7 +1082,7 @@ resolve_target(struct aws_ctx *ctx, struct exec_target *t)
 		die("cannot describe the task (see above)");
 	if (t->error && !t->container &&
 	    jv_get_kind(t->task_obj) == JV_KIND_OBJECT) {
-		const char *name = first_agent_container(t->task_obj);
+		const char *name = pick_container(t->task_obj);
 
 		if (name) {
 			struct exec_target *again = exec_target_new(t->region,

@@ -1006,7 +1006,7 @@ wait_for_services(struct update *u)
 		if (u->svcs[i].state != SVC_UPDATED)
 			continue;
 		label = service_label(&u->svcs[i]);
-		error("%s: deployment %s is not steady after %.0f seconds; "
+		error("%s: deployment %s is not steady after %g seconds; "
 		      "follow it with `ecs-ls deployments` and `ecs-ls "
 		      "events`",
 		    label, u->svcs[i].deployment, u->timeout);

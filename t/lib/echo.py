@@ -61,7 +61,12 @@ def serve(args):
 def one_connection(port, size, timeout, result):
     data = os.urandom(size)
     received = bytearray()
-    sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    result.update(sent=0, received=0)
+    try:
+        sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    except OSError as err:
+        result["error"] = str(err)
+        return
     sock.settimeout(timeout)
 
     def send():
