@@ -126,6 +126,7 @@ struct forward {
 	struct dc_session *dc;
 	char *session_id;
 	int ready, ended, terminating;
+	int reported;		/* its failure was reported already */
 	int mux;		/* smux, else basic mode */
 	int flag_terminate;	/* the agent takes the TerminateSession flag */
 	struct smux_parser parser;
@@ -386,7 +387,7 @@ find_conn(struct forward *f, uint32_t id)
 	return NULL;
 }
 
-/* Closes the local socket and forgets the connection. */
+/* Closes the local socket and removes the connection from its forward. */
 static void
 conn_free(struct conn *c)
 {
@@ -687,7 +688,7 @@ on_ready(struct dc_session *dc, void *data)
 		error("-L %s: the agent started no port forwarding session "
 		      "(no handshake within %d seconds)",
 		    f->spec, HANDSHAKE_WAIT);
-		f->app->failed = 1;
+		f->reported = 1;
 		dc_close(dc, 1);
 		return;
 	}
@@ -702,6 +703,8 @@ on_ready(struct dc_session *dc, void *data)
 	if (!f->accept_watch)
 		die("-L %s: cannot watch the listening socket: %s", f->spec,
 		    strerror(errno));
+	/* NOTE: no test covers the keep-alive, because the local AWS's
+	 * agent never asks for one. */
 	if (f->mux && version_cmp(version, KEEPALIVE_AGENT_VERSION) <= 0)
 		evtimer_start(&f->nop_timer, NOP_INTERVAL_MS);
 	print_ready(f);
@@ -748,7 +751,7 @@ on_output(struct dc_session *dc, void *data, const unsigned char *p,
 	}
 	if (smux_feed(&f->parser, p, n, on_frame, f, &why) < 0) {
 		error("-L %s: %s; ending the session", f->spec, why);
-		f->app->failed = 1;
+		f->reported = 1;
 		dc_close(dc, 1);
 	}
 }
@@ -804,17 +807,19 @@ on_end(struct dc_session *dc, void *data, enum dc_end how,
 	f->ended = 1;
 	a->ended++;
 	close_forward(f);
-	if (a->stopping || (how == DC_END_LOCAL && a->failed)) {
-		maybe_stop_loop(a);
-		return;
+	if (!a->stopping) {
+		/* A session that ends on its own ends the others too. */
+		if (!f->reported && how != DC_END_LOCAL) {
+			exec_target_stop_reason(&a->ctx, a->t, &why);
+			error("-L %s: the session ended%s%s%s%s", f->spec,
+			    message && *message ? ": " : "",
+			    message ? message : "", why.len ? "; " : "",
+			    why.len ? why.data : "");
+			buf_free(&why);
+		}
+		a->failed = 1;
+		begin_stop(a);
 	}
-	exec_target_stop_reason(&a->ctx, a->t, &why);
-	error("-L %s: the session ended%s%s%s%s", f->spec,
-	    message && *message ? ": " : "", message ? message : "",
-	    why.len ? "; " : "", why.len ? why.data : "");
-	buf_free(&why);
-	a->failed = 1;
-	begin_stop(a);
 	maybe_stop_loop(a);
 }
 
@@ -1035,7 +1040,7 @@ read_target(struct aws_ctx *ctx, const char *container)
 }
 
 /* The first container whose ECS Exec agent runs, else the first one (so
- * the error says why it cannot forward), or NULL. Borrows task. */
+ * the error reports why it cannot forward), or NULL. Borrows task. */
 static const char *
 pick_container(jv task)
 {
@@ -1221,6 +1226,9 @@ main(int argc, char **argv)
 	if (o.task)
 		t = exec_target_new(a.ctx.region, o.cluster, o.task,
 		    o.container);
+	else if (isatty(STDIN_FILENO))
+		die_usage("no target: give --task, or pipe one task or "
+			  "container record (ecs-ls tasks | ecs-pick)");
 	else
 		t = read_target(&a.ctx, o.container);
 	a.t = resolve_target(&a.ctx, t);

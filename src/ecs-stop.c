@@ -20,9 +20,10 @@
 
 static const char usage[] =
     "Usage: ecs-stop [OPTIONS]\n"
-    "Stop the ECS tasks named by task or container records on stdin (or\n"
-    "by --cluster and --task), after showing the count and their services\n"
-    "and asking on the terminal. Prints the stopped task records.\n"
+    "Stop the ECS tasks named by task or container records on stdin, or\n"
+    "by --cluster and --task (stdin is then not read), after showing the\n"
+    "count and their services and asking on the terminal. Prints the\n"
+    "stopped task records.\n"
     "\n"
     "Options:\n"
     "  -c, --cluster NAME        cluster of the --task ids (default: the\n"
@@ -617,7 +618,9 @@ main(int argc, char **argv)
 		else
 			add_task(&s, s.ctx.region, s.cluster, id);
 	}
-	if (stdin_is_input())
+	/* With --task, stdin is left alone: in a loop over records it holds
+	 * the other records, which must not be stopped too. */
+	if (s.n_task_ids == 0 && stdin_is_input())
 		read_stdin(&s);
 	else if (s.n_task_ids == 0)
 		die_usage("no tasks: pipe task records (`ecs-ls tasks | "

@@ -22,9 +22,10 @@
 
 static const char usage[] =
     "Usage: ecs-update [OPTIONS]\n"
-    "Update ECS services named by service records on stdin (or by\n"
-    "--cluster and --service), after showing the change and asking on the\n"
-    "terminal. Prints the updated service records.\n"
+    "Update ECS services named by service records on stdin, or by\n"
+    "--cluster and --service (stdin is then not read), after showing the\n"
+    "change and asking on the terminal. Prints the updated service\n"
+    "records.\n"
     "\n"
     "Changes (at least one):\n"
     "      --desired-count N     run N tasks\n"
@@ -317,8 +318,8 @@ matches(const struct service *s, jv obj)
 	return name && strcmp(name, s->name) == 0;
 }
 
-/* Describes the services in state from of one region and cluster (the
- * cluster of svcs[first]) and hands each object to its service. */
+/* Describes the services whose state is `from` in the region and cluster
+ * of svcs[first], and stores each object in its service. */
 static void
 describe_group(struct update *u, size_t first, enum svc_state from,
     int *grouped)
@@ -355,13 +356,22 @@ describe_group(struct update *u, size_t first, enum svc_state from,
 			}
 			jv_free(obj);
 		}
-		if (j == n && from == SVC_NEW) {
+		if (j < n)
+			continue;
+		if (from == SVC_NEW) {
 			char *label = service_label(s);
 
 			if (jv_is_valid(objects))
 				error("%s: service not found; check the name "
 				      "and the cluster (--cluster)",
 				    label);
+			free(label);
+			s->state = SVC_FAILED;
+			u->failed = 1;
+		} else if (jv_is_valid(objects)) {
+			char *label = service_label(s);
+
+			error("%s: the service is gone while waiting", label);
 			free(label);
 			s->state = SVC_FAILED;
 			u->failed = 1;
@@ -818,6 +828,9 @@ update_services(struct update *u, struct recview *view)
 		}
 		svc = member(out, "service");
 		jv_free(out);
+		/* --wait starts from the reply, which has the new deployment. */
+		jv_free(s->described);
+		s->described = jv_copy(svc);
 		s->deployment = primary_deployment(svc);
 		s->state = SVC_UPDATED;
 		emit(view, record_with_kind("service", svc));
@@ -1182,8 +1195,10 @@ main(int argc, char **argv)
 	cli_aws_options(&common, &ao);
 	ao.need_region = 1;
 	aws_ctx_init(&u.ctx, &ao);
+	/* With --service, stdin is left alone: in a loop over records it
+	 * holds the other records, which must not be updated too. */
 	add_flag_services(&u);
-	if (stdin_is_input())
+	if (u.n_service_names == 0 && stdin_is_input())
 		read_stdin(&u);
 	else if (u.n_service_names == 0)
 		die_usage("no services: pipe service records (`ecs-ls services "

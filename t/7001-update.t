@@ -198,6 +198,12 @@ is "$?" 1 "malformed stdin exits 1"
 like "$(cat "$TEST_SCRATCH/err")" "^ecs-update: stdin:1: " \
 	"malformed stdin: line number"
 
+# With --service, stdin is not read (it may hold a loop's records).
+front_ctl clear-log >/dev/null
+out=$(ecs-update -c c1 -s svc-03 --desired-count 6 --yes <"$TEST_SCRATCH/in" 2>/dev/null)
+is "$?" 0 "--service with records on stdin exits 0"
+is "$(requests | jq -r .service)" svc-03 "--service: stdin records are not updated"
+
 # A service that does not exist.
 front_ctl clear-log >/dev/null
 update -c c1 -s nosuch -s svc-01 --desired-count 4 --yes

@@ -90,6 +90,14 @@ is "$(stops | jq -r .task | sort)" "$(printf '%s\n' "$t1" "$other" | sort)" \
 is "$(front_log | jq -r 'select(.operation == "DescribeTasks") | .body.cluster | sub(".*/"; "")' | sort | tr '\n' ' ')" \
 	"c1 c2 " "one DescribeTasks per cluster"
 
+# With --task, stdin is not read (it may hold a loop's records).
+t4=$(seed tasks c1 1)
+ecs-ls tasks -c c1 </dev/null >"$TEST_SCRATCH/running"
+front_ctl clear-log >/dev/null
+stop --yes -c c1 -t "${t4##*/}" <"$TEST_SCRATCH/running"
+is "$status" 0 "--task with records on stdin exits 0"
+is "$(stops | jq -r .task)" "$t4" "--task: stdin records are not stopped"
+
 # Errors: a task that does not exist, a record that is no task, and a
 # StopTask that fails.
 t2=$(seed tasks c1 1)

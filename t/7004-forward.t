@@ -104,6 +104,14 @@ is "$(jq -r '[.port.targets[].bytesIn] | add' <<<"$rec")" 16777216 \
 is "$(jq -r '.violations | length' <<<"$rec")" 0 "no protocol violations"
 is "$(jq -r .parameters.localPortNumber[0] <<<"$rec")" "$port1" \
 	"localPortNumber is the bound port"
+is "$(jq -c '.handshake.request.RequestedClientActions[0].ActionParameters' <<<"$rec")" \
+	"{\"SessionType\":\"Port\",\"Properties\":{\"type\":\"LocalPortForwarding\",\"portNumber\":\"$echo_port\",\"localPortNumber\":\"$port1\"}}" \
+	"HandshakeRequest: SessionType Port and its properties"
+is "$(jq -c '.handshake.response.ProcessedClientActions | map({ActionType, ActionStatus})' <<<"$rec")" \
+	'[{"ActionType":"SessionType","ActionStatus":1}]' \
+	"HandshakeResponse accepts the Port session"
+is "$(jq -r .handshakeClientVersion <<<"$rec")" 1.2.804.0 \
+	"HandshakeResponse reports a ClientVersion for smux"
 
 res=$("$ECHO" client --port "$port2" --bytes 65536)
 is "$(jq -r .ok <<<"$res")" true "the remote-host forward echoes"

@@ -3,7 +3,7 @@
  * /dev/tty.
  *
  * Read-only mode is on when ECS_READ_ONLY is 1, true, yes or on, or when
- * the tools' own config file says `read_only = true`. Either source turns
+ * the tools' own config file sets `read_only = true`. Either source turns
  * it on; neither can turn off what the other turned on. An invalid value
  * in either place counts as read-only, so a typo never unlocks changes.
  *

@@ -646,8 +646,8 @@ class ExecState:
         for session in sessions:
             session.event("task-stopped")
             # NOTE: what the service sends when the task's agent goes
-            # away is not known; channel_closed with empty Output is the
-            # ending the plugin reports as a plain exit.
+            # away is not known. An empty channel_closed is used because
+            # the plugin reports it as a plain exit.
             session.terminate("", "task-stopped")
 
     def _session_param(self, params):

@@ -105,6 +105,7 @@ class Handshake:
             "ActionParameters": {"SessionType": "InteractiveCommands",
                                  "Properties": None},
         }]
+
         if self.mode == "port":
             actions[0]["ActionParameters"] = {
                 "SessionType": "Port",
