@@ -114,13 +114,18 @@ void
 buf_add_json_string(struct buf *b, const char *s, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
-	size_t i;
+	size_t i, run = 0;
 
 	buf_grow(b, len + 2);
 	buf_addc(b, '"');
 	for (i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
 
+		if (c >= 0x20 && c != '"' && c != '\\' && c != 0x7f)
+			continue;
+		/* Bytes that need no escape are copied a run at a time. */
+		buf_add(b, s + run, i - run);
+		run = i + 1;
 		switch (c) {
 		case '"':
 			buf_add(b, "\\\"", 2);
@@ -137,16 +142,15 @@ buf_add_json_string(struct buf *b, const char *s, size_t len)
 		case '\t':
 			buf_add(b, "\\t", 2);
 			break;
-		default:
-			if (c < 0x20 || c == 0x7f) {
-				char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4],
-				    hex[c & 15]};
-				buf_add(b, esc, 6);
-			} else {
-				buf_addc(b, (char)c);
-			}
+		default: {
+			char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4],
+			    hex[c & 15]};
+
+			buf_add(b, esc, 6);
+		}
 		}
 	}
+	buf_add(b, s + run, len - run);
 	buf_addc(b, '"');
 }
 

@@ -22,17 +22,19 @@ Actions ("action"):
                 (every item when absent) to failures with "reason"
                 ("MISSING")
   pass          forward and reply normally (for "delay" or "date_offset")
+  reply         JSON services: answer 200 with "body" (a JSON object)
+                instead of moto, to script pages moto never returns
 Any rule may also carry "delay" (seconds before answering) and
 "date_offset" (seconds added to the Date header of its reply). error,
-throttle, 500 and 503 do not reach moto unless "forward" is true; the other
-actions forward the request first, so it takes effect.
+throttle, reply, 500 and 503 do not reach moto unless "forward" is true;
+the other actions forward the request first, so it takes effect.
 """
 
 import threading
 
 ACTIONS = {"error", "throttle", "delay", "reset", "truncate",
-           "invalid-json", "big-body", "failures", "pass"}
-REPLY_WITHOUT_FORWARD = {"error", "throttle"}
+           "invalid-json", "big-body", "failures", "pass", "reply"}
+REPLY_WITHOUT_FORWARD = {"error", "throttle", "reply"}
 
 
 class RuleError(ValueError):
@@ -84,6 +86,8 @@ def normalize(rule):
         rule["bytes"] = None if size is None else int(size)
     if action == "big-body" and rule["bytes"] is None:
         raise RuleError("big-body needs bytes")
+    if action == "reply" and not isinstance(rule.get("body"), dict):
+        raise RuleError("reply needs body, a JSON object")
     if action == "failures":
         arns = rule.get("arns")
         if arns is not None and not isinstance(arns, list):

@@ -17,6 +17,7 @@ import threading
 import time
 import traceback
 import urllib.request
+import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from . import awsproto, ecs, execfix, faults, mgs
@@ -399,6 +400,14 @@ class FrontHandler(BaseHTTPRequestHandler):
         return reply
 
     def _fault_reply(self, call, rule):
+        if rule["action"] == "reply":
+            reply = awsproto.Reply(200, [
+                ("Content-Type",
+                 f"application/x-amz-json-{call.json_version}"),
+                ("x-amzn-RequestId", str(uuid.uuid4())),
+            ])
+            reply.set_json(rule["body"])
+            return reply
         if rule["action"] == "throttle":
             status, code, message = awsproto.throttle_error(call)
         else:
