@@ -477,6 +477,12 @@ front_ctl exec-set idle_timeout=1200 >/dev/null
 
 reply=$(ssm_api StartSession \
 	'{"Target":"ecs:c1_x_y","DocumentName":"AWS-StartPortForwardingSession","Parameters":{"portNumber":["80"]}}')
+like "$(error_of "$reply")" '^TargetNotConnected: ecs:c1_x_y is not connected' \
+	"StartSession of an unknown target"
+runtime=$(ecs_api DescribeTasks "{\"cluster\":\"c1\",\"tasks\":[\"$task\"]}" |
+	jq -r '.tasks[0].containers[] | select(.name == "app") | .runtimeId')
+reply=$(ssm_api StartSession \
+	"{\"Target\":\"ecs:c1_${task##*/}_$runtime\",\"DocumentName\":\"AWS-StartPortForwardingSession\",\"Parameters\":{\"portNumber\":[\"80\"]}}")
 is "$(jq -r '[.SessionId, .TokenValue, .StreamUrl] | map(length > 0) | all' <<<"$reply")" \
 	true "StartSession returns id, token and URL"
 

@@ -90,6 +90,7 @@ struct dc_session {
 	uint64_t received;
 	int ready;
 	int handshake_seen;
+	char *agent_version;		/* from the HandshakeRequest */
 	struct ssm_key key;		/* KMS session keys, when set */
 
 	int ended;

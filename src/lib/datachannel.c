@@ -507,6 +507,10 @@ handle_handshake(struct dc_session *s, const unsigned char *p, size_t n)
 
 	s->handshake_seen = 1;
 	evtimer_stop(&s->ready_timer);
+	free(s->agent_version);
+	s->agent_version = json_str(req, "AgentVersion")
+			       ? xstrdup(json_str(req, "AgentVersion"))
+			       : NULL;
 	for (i = 0; i < count; i++) {
 		jv a = jv_array_get(jv_copy(actions), i);
 		const char *type = json_str(a, "ActionType");
@@ -877,6 +881,12 @@ dc_session_id(struct dc_session *s)
 	return s->session_id;
 }
 
+const char *
+dc_agent_version(struct dc_session *s)
+{
+	return s->agent_version;
+}
+
 void
 dc_free(struct dc_session *s)
 {
@@ -907,6 +917,7 @@ dc_free(struct dc_session *s)
 	free_secret(s->token);
 	free(s->target);
 	free(s->session_type);
+	free(s->agent_version);
 	free(s->region);
 	free(s->label);
 	free(s->last_error);

@@ -103,6 +103,9 @@ int dc_all_acked(struct dc_session *s);
  * DC_END_LOCAL. */
 void dc_close(struct dc_session *s, int terminate);
 const char *dc_session_id(struct dc_session *s);
+/* AgentVersion of the HandshakeRequest, or NULL before one arrived (or
+ * when it had none). Port sessions choose smux or basic mode by it. */
+const char *dc_agent_version(struct dc_session *s);
 /* Stream messages received (for --debug statistics). */
 uint64_t dc_messages_received(struct dc_session *s);
 

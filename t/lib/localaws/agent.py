@@ -31,6 +31,7 @@ import time
 
 from . import agentmsg as am
 from . import handshake as hs
+from . import portfwd
 from . import terminal
 
 log = logging.getLogger("local-aws")
@@ -103,6 +104,8 @@ class Agent:
         self.acked_faults = {}
 
         self.terminal = None
+        self.port = None
+        self.port_emit_lock = threading.Lock()
         self.process_started = None
         self.first_output_sent = False
         self.input_ready = threading.Condition(self.lock)
@@ -165,20 +168,49 @@ class Agent:
         self.handshake.start()
 
     def handshake_done(self, cipher, message):
-        """Finish a successful handshake and start the command."""
+        """Finish a successful handshake and start the command or the
+        port forwarding."""
         with self.lock:
             self.cipher = cipher
+            port = self.handshake.mode == "port"
             self.handshake = None
             if message is not None:
                 self.send_stream(am.PT_HANDSHAKE_COMPLETE, message)
-            self._start_process()
+            if port:
+                self.port = portfwd.PortSession(self)
+                self.port.start()
+            else:
+                self._start_process()
 
     def _start_port_session(self):
-        # NOTE: StartSession creates port forwarding sessions, but their
-        # data channel only reports to the client that it is missing.
+        if self.session.document in portfwd.PORT_DOCUMENTS:
+            self.handshake = hs.Handshake(self, "port")
+            self.handshake.start()
+            return
+        # NOTE: StartSession of other documents (shells) creates a
+        # session whose data channel only reports that it is missing.
         threading.Thread(target=self.terminate, daemon=True, args=(
-            "The local AWS does not implement port forwarding sessions.",
+            "The local AWS implements only the port forwarding "
+            "documents of StartSession.",
             "unsupported"), name="agent-port").start()
+
+    def emit_port_data(self, data):
+        """Send bytes from a forwarded port as paced Output messages.
+
+        One caller at a time, so the messages of one call stay together.
+        """
+        with self.port_emit_lock:
+            for start in range(0, len(data), am.CHUNK_SIZE):
+                self._wait_for_room()
+                if self.stopped.is_set():
+                    return
+                self.send_stream(am.PT_OUTPUT,
+                                 data[start:start + am.CHUNK_SIZE])
+                self.session.count("bytesOut",
+                                   min(am.CHUNK_SIZE, len(data) - start))
+                pace = self.setting("pace")
+                if pace > 0:
+                    time.sleep(pace)
 
     def _start_process(self):
         env = dict(os.environ)
@@ -612,6 +644,10 @@ class Agent:
                                   f"payload type {payload_type} during the "
                                   "handshake")
             return True
+        if self.port is not None and payload_type == am.PT_OUTPUT:
+            self.session.count("bytesIn", len(message.payload))
+            self.port.on_output(message.payload)
+            return True
         if payload_type == am.PT_SIZE:
             return self._on_size(message)
         if payload_type == am.PT_OUTPUT:
@@ -677,6 +713,8 @@ class Agent:
         if flag == 2:
             threading.Thread(target=self.terminate, daemon=True,
                              args=("", "terminate-flag")).start()
+        elif self.port is not None:
+            self.port.on_flag(flag)
         return True
 
     # Terminal output.
@@ -866,6 +904,8 @@ class Agent:
             self.input_ready.notify_all()
 
     def _kill(self):
+        if self.port is not None:
+            self.port.stop()
         if self.terminal is not None:
             self.terminal.kill()
             self.session.process_exited(self.terminal.exit_status)

@@ -22,7 +22,7 @@ import threading
 import time
 import uuid
 
-from . import motoview
+from . import deploy, motoview
 
 # List operations: result member and default page size. The real service
 # pages ListServices by 10 and the others by up to 100.
@@ -196,12 +196,14 @@ class EcsFixer:
         self._exec_tasks = set()
         self._exec_services = {}
         self._task_times = {}
+        self.deployments = deploy.Deployments(settings)
 
     def reset(self):
         with self._lock:
             self._exec_tasks.clear()
             self._exec_services.clear()
             self._task_times.clear()
+        self.deployments.reset()
 
     def apply(self, call, reply):
         """Rewrite moto's reply in place, or raise EcsError to reject.
@@ -217,6 +219,10 @@ class EcsFixer:
         operation = call.operation
         if operation in DESCRIBE_LIMITS and self.settings["ecs_validation"]:
             check_describe(operation, params)
+        if operation == "StopTask" and reply.status == 500:
+            # moto raises a bare exception for a task it does not know.
+            # NOTE: the real message is quoted from memory, not verified.
+            raise invalid("The referenced task was not found.")
         if not 200 <= reply.status < 300:
             return
         doc = reply.json()
@@ -231,6 +237,8 @@ class EcsFixer:
         if operation in ("DescribeServices", "CreateService",
                          "UpdateService", "DeleteService"):
             self._add_service_exec_flags(doc)
+            if self.settings["deployments"]:
+                self.deployments.apply(operation, params, doc)
         if self.settings["task_shapes"]:
             for task in doc.get("tasks") or []:
                 self._reshape_task(task)

@@ -5,8 +5,9 @@ these calls itself instead of forwarding them:
   ecs ExecuteCommand   checks the task the way ECS does (using moto's state
                        and the task shapes of ecs.py) and creates a session
                        whose streamUrl points at the front's data channel
-  ssm StartSession     creates a session (the data channel of port sessions
-                       only reports that they are not implemented)
+  ssm StartSession     creates a session; for the port forwarding
+                       documents it checks the target and the port like
+                       the service, and the agent forwards (portfwd.py)
   ssm ResumeSession    a new token for the same session, or no token once
                        the session has ended
   ssm TerminateSession ends the session: channel_closed, then the socket
@@ -30,7 +31,7 @@ import time
 import urllib.parse
 import uuid
 
-from . import awsproto, chanfaults, motoview
+from . import awsproto, chanfaults, motoview, portfwd
 
 log = logging.getLogger("local-aws")
 
@@ -119,6 +120,14 @@ def _short(arn):
     return str(arn).rsplit("/", 1)[-1]
 
 
+def _copy_port(record):
+    if record is None:
+        return None
+    doc = dict(record)
+    doc["targets"] = [dict(t) for t in record["targets"]]
+    return doc
+
+
 def _token_digest(token):
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -176,6 +185,32 @@ def _expected_setting(key, default):
     return "a string"
 
 
+def _check_port_parameters(document, parameters):
+    """Raise ApiError unless the port document's parameters are usable."""
+    # NOTE: the code and wording of these errors are not verified.
+    required = ["portNumber"]
+    if document == portfwd.PORT_DOCUMENTS[1]:
+        required.append("host")
+    for key in required:
+        value = (parameters or {}).get(key)
+        if (not isinstance(value, list) or len(value) != 1
+                or not isinstance(value[0], str) or not value[0]):
+            raise ApiError(400, "InvalidParameters",
+                           f"Parameter {key} is required by {document} "
+                           "as a list of one string.")
+    for key in ("portNumber", "localPortNumber"):
+        value = (parameters or {}).get(key)
+        if value is None:
+            continue
+        text = value[0] if isinstance(value, list) and value else ""
+        if not (isinstance(text, str) and text.isdigit()
+                and 0 <= int(text) <= 65535
+                and (key == "localPortNumber" or int(text) > 0)):
+            raise ApiError(400, "InvalidParameters",
+                           f"Parameter {key} has the invalid value "
+                           f"{value!r}; expected a port number.")
+
+
 class Session:
     """One Session Manager session and everything the tests may ask."""
 
@@ -217,6 +252,7 @@ class Session:
         self.cwd = None
         self.sizes = []
         self.handshake = None
+        self.port = None
         self.counters = collections.Counter()
         self.violations = []
         self.faults = []
@@ -364,6 +400,7 @@ class Session:
                 "connections": [dict(c) for c in self.connections],
                 "sizes": list(self.sizes),
                 "handshake": self.handshake,
+                "port": _copy_port(self.port),
                 "counters": dict(self.counters),
                 "violations": list(self.violations),
                 "faults": [dict(f) for f in self.faults],
@@ -550,15 +587,68 @@ class ExecState:
                            "Target must be a string of 1 to 400 characters.")
         owner = call.access_key_id or "local-aws"
         session_id = f"{owner}-{secrets.token_hex(9)[:17]}"
+        document = params.get("DocumentName") or "SSM-SessionManagerRunShell"
+        account = motoview.account_for(call.access_key_id)
+        region = call.region or motoview.DEFAULT_REGION
+        fields = {}
+        if document in portfwd.PORT_DOCUMENTS:
+            _check_port_parameters(document, params.get("Parameters"))
+            fields = self._port_target(account, region, target)
         session, token = self._new_session(
             "start-session", session_id, port, target=target,
-            document=params.get("DocumentName")
-            or "SSM-SessionManagerRunShell",
-            parameters=params.get("Parameters"),
-            account=motoview.account_for(call.access_key_id),
-            region=call.region or motoview.DEFAULT_REGION)
+            document=document, parameters=params.get("Parameters"),
+            account=account, region=region, **fields)
         return {"SessionId": session_id, "TokenValue": token,
                 "StreamUrl": session.stream_url}
+
+    def _port_target(self, account, region, target):
+        """Return the task fields of an ecs: target, or raise ApiError.
+
+        A target is "ecs:CLUSTER_TASKID_RUNTIMEID". Cluster names may
+        contain "_", task ids and runtime ids do not.
+        """
+        # NOTE: the wording is the one of a not-connected instance, not
+        # verified for ECS targets.
+        not_connected = ApiError(400, "TargetNotConnected",
+                                 f"{target} is not connected.")
+        parts = target[4:].rsplit("_", 2) if target.startswith("ecs:") \
+            else []
+        if len(parts) != 3 or not all(parts):
+            raise not_connected
+        cluster, task_id, runtime_id = parts
+        try:
+            task = self._describe_task(account, region,
+                                       {"cluster": cluster, "task": task_id})
+        except ApiError:
+            raise not_connected from None
+        container = next((c for c in task.get("containers") or []
+                          if c.get("runtimeId") == runtime_id), None)
+        agent = next((a for a in (container or {}).get("managedAgents") or []
+                      if a.get("name") == "ExecuteCommandAgent"), None)
+        if (container is None or task.get("lastStatus") != "RUNNING"
+                or agent is None or agent.get("lastStatus") != "RUNNING"
+                or self.settings["target_not_connected"]):
+            raise not_connected
+        return {"cluster_arn": task["clusterArn"],
+                "task_arn": task["taskArn"],
+                "container_name": container.get("name", ""),
+                "container_arn": container.get("containerArn", ""),
+                "runtime_id": runtime_id}
+
+    def task_stopped(self, task_arn):
+        """End the sessions of a task that StopTask stopped.
+
+        The agent inside the task goes away, so its sessions end.
+        """
+        with self.lock:
+            sessions = [s for s in self.sessions.values()
+                        if s.task_arn == task_arn and s.alive()]
+        for session in sessions:
+            session.event("task-stopped")
+            # NOTE: what the service sends when the task's agent goes
+            # away is not known. An empty channel_closed is used because
+            # the plugin reports it as a plain exit.
+            session.terminate("", "task-stopped")
 
     def _session_param(self, params):
         session_id = params.get("SessionId")

@@ -39,7 +39,13 @@ DEFAULT_SETTINGS = {
     "ecs_validation": True,
     "json_auth_errors": True,
     "date_offset": 0.0,
+    # Service deployments that roll out over time (deploy.py).
+    "deployments": False,
+    "deploy_seconds": 1.0,
+    "deploy_outcome": "COMPLETED",
 }
+# Settings that take one of a few strings.
+SETTING_CHOICES = {"deploy_outcome": ("COMPLETED", "FAILED")}
 
 # moto returns authentication failures of JSON services as query-protocol
 # XML with query codes. Real JSON services use these codes in JSON bodies.
@@ -152,6 +158,10 @@ class FrontState:
                 raise ControlError(
                     f"setting {key} must be a {kind.__name__}, "
                     f"got {value!r}")
+            if key in SETTING_CHOICES and value not in SETTING_CHOICES[key]:
+                raise ControlError(
+                    f"setting {key} must be one of "
+                    f"{', '.join(SETTING_CHOICES[key])}, got {value!r}")
             self.settings[key] = value
         return dict(self.settings)
 
@@ -447,6 +457,9 @@ class FrontHandler(BaseHTTPRequestHandler):
                 reply.headers, reply.body = fixed.headers, fixed.body
         if call.protocol == "json" and call.service == "ecs":
             self.server.state.ecs.apply(call, reply)
+            if call.operation == "StopTask" and reply.status == 200:
+                task = (reply.json() or {}).get("task") or {}
+                self.server.state.exec.task_stopped(task.get("taskArn"))
 
     def _apply_post_fault(self, call, reply, rule):
         action = rule["action"]

@@ -9,6 +9,8 @@ request (the handshake setting):
   unknown-action  SessionType plus an action type that no client supports;
                   a correct client replies to it with an ActionStatus
                   other than 1, and the agent then ends the session
+Port forwarding sessions always run one, with SessionType Port and the
+document's properties (mode port, which no setting selects).
 Any ActionStatus other than 1 ends the session with channel_closed, as the
 agent treats it as fatal; so does a missing response after
 handshake_timeout seconds.
@@ -26,6 +28,7 @@ import threading
 import time
 
 from . import agentmsg as am
+from . import portfwd
 
 log = logging.getLogger("local-aws")
 
@@ -102,6 +105,13 @@ class Handshake:
             "ActionParameters": {"SessionType": "InteractiveCommands",
                                  "Properties": None},
         }]
+
+        if self.mode == "port":
+            actions[0]["ActionParameters"] = {
+                "SessionType": "Port",
+                "Properties": portfwd.properties(self.session.document,
+                                                 self.session.parameters),
+            }
         if self.mode == "kms":
             self.challenge = base64.b64encode(os.urandom(16)).decode()
             actions.append({
