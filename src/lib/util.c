@@ -15,6 +15,7 @@
 #include <openssl/hmac.h>
 #include <openssl/sha.h>
 
+#include "text.h"
 #include "util.h"
 
 const char *program_name = "ecs-tools";
@@ -38,8 +39,18 @@ verror(const char *fmt, va_list ap)
 	buf_vaddf(&b, fmt, ap);
 	if (b.len == 0 || b.data[b.len - 1] != '\n')
 		buf_addc(&b, '\n');
-	(void)write_all(STDERR_FILENO, b.data, b.len);
+	write_stderr_text(b.data, b.len);
 	buf_free(&b);
+}
+
+void
+write_stderr_text(const char *text, size_t len)
+{
+	struct buf shown = BUF_INIT;
+
+	text_sanitize(text, len, 1, &shown);
+	(void)write_all(STDERR_FILENO, shown.data, shown.len);
+	buf_free(&shown);
 }
 
 int die_status = EXIT_RUNTIME;
