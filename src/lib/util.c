@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -548,8 +550,35 @@ write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
+static int write_file_through_temp(const char *path, const void *data,
+    size_t len, mode_t mode);
+
 int
 write_file_atomic(const char *path, const void *data, size_t len, mode_t mode)
+{
+	sigset_t stop_signals, old_mask;
+	int rc, saved;
+
+	/* A signal that ends the program between mkostemp and rename would
+	 * leave the temporary file behind, so SIGINT, SIGTERM, SIGHUP and
+	 * SIGQUIT wait until the file is in place or removed. The caller's
+	 * handlers, or the default action, then run as usual. */
+	sigemptyset(&stop_signals);
+	sigaddset(&stop_signals, SIGINT);
+	sigaddset(&stop_signals, SIGTERM);
+	sigaddset(&stop_signals, SIGHUP);
+	sigaddset(&stop_signals, SIGQUIT);
+	pthread_sigmask(SIG_BLOCK, &stop_signals, &old_mask);
+	rc = write_file_through_temp(path, data, len, mode);
+	saved = errno;
+	pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
+	errno = saved;
+	return rc;
+}
+
+static int
+write_file_through_temp(const char *path, const void *data, size_t len,
+    mode_t mode)
 {
 	char *tmp = xasprintf("%s.tmpXXXXXX", path);
 	int fd, saved;

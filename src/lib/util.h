@@ -90,7 +90,9 @@ int random_bytes(void *p, size_t n);
 /* Reads a whole file; returns 0 or -1 with errno set. */
 int read_file(const char *path, struct buf *out);
 /* Writes a file through a temporary file in the same directory and
- * rename(2), so readers never see a half-written file. */
+ * rename(2), so readers never see a half-written file. SIGINT, SIGTERM,
+ * SIGHUP and SIGQUIT are blocked meanwhile, so that none of them leaves
+ * the temporary file behind. */
 int write_file_atomic(const char *path, const void *data, size_t len,
     mode_t mode);
 /* Creates a directory and its parents with the given mode. */
