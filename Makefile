@@ -88,6 +88,16 @@ test: deps
 deps:
 	@./install.sh --deps-only --test-deps
 
+# `make demo` and `make demo-shell` also install what is missing first, then
+# start a seeded local AWS (t/demo/demo.sh) that stops when they end.
+demo: deps
+	$(MAKE) $(PROGS)
+	ECS_BIN=$(CURDIR)/$(BINDIR) t/demo/demo.sh
+
+demo-shell: deps
+	$(MAKE) $(PROGS)
+	ECS_BIN=$(CURDIR)/$(BINDIR) t/demo/demo.sh --shell
+
 # The integration tests find the programs through ECS_BIN and the unit
 # tests their data through ECS_TEST_DIR.
 test-run: all
