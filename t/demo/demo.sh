@@ -38,8 +38,8 @@ trap stop_local_aws EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# --watch-pid stops the daemon within a second of this script's end even
-# when the trap cannot run (SIGKILL); the shell gets a longer time to live.
+# --watch-pid stops the daemon within a second of this script's end, even
+# when the trap cannot run because of SIGKILL. The shell gets a longer TTL.
 ttl=600
 [ "$mode" = shell ] && ttl=43200
 if ! "$root/t/local-aws" start --state-dir "$state" --watch-pid $$ \
@@ -48,6 +48,14 @@ if ! "$root/t/local-aws" start --state-dir "$state" --watch-pid $$ \
 	exit 1
 fi
 . "$state/env"
+
+# A profile "ops" with static keys, for the ecs-creds pipeline. moto takes
+# any key when it does not check signatures.
+export AWS_CONFIG_FILE="$state/aws-config"
+export AWS_SHARED_CREDENTIALS_FILE="$state/aws-credentials"
+printf '[profile ops]\nregion = %s\n' "$AWS_REGION" >"$AWS_CONFIG_FILE"
+printf '[ops]\naws_access_key_id = AKIADEMOOPS000000001\naws_secret_access_key = demo-ops-secret\n' \
+	>"$AWS_SHARED_CREDENTIALS_FILE"
 export PATH="$bin:$PATH"
 cd "$root" || exit 1
 if ! python3 "$root/t/demo/seed-estate.py" >"$state/estate.json"; then
@@ -66,9 +74,36 @@ show()
 	else
 		printf '\n$ %s\n' "$1"
 	fi
-	bash -c "$1"
+	case "$1" in
+	eval\ *)
+		# An eval changes only its own shell, so that shell shows the
+		# result: the variables it set, secrets left out.
+		bash -c "$1"' && echo "(AWS_ACCESS_KEY_ID=$AWS_ACCESS_KEY_ID AWS_REGION=$AWS_REGION)"' \
+			</dev/null ;;
+	*)
+		bash -c "$1" </dev/null ;;
+	esac
 	status=$?
 	[ "$status" = 0 ] || echo "(exit status $status)"
+}
+
+# needs_terminal PIPELINE: whether PIPELINE waits for a person, because an
+# ecs-pick in it has no query that chooses, it follows a stream, or it
+# opens an interactive shell.
+needs_terminal()
+{
+	local stage
+	local -a stages
+	IFS='|' read -r -a stages <<<"$1"
+	for stage in "${stages[@]}"; do
+		case "$stage" in
+		*ecs-pick*--filter* | *ecs-pick*--select-1*) ;;
+		*ecs-pick*) return 0 ;;
+		*--follow*) return 0 ;;
+		*ecs-exec*) [[ $stage == *" -- "* ]] || return 0 ;;
+		esac
+	done
+	return 1
 }
 
 comment()
@@ -96,25 +131,25 @@ fi
 comment "The estate: two clusters, three services, two containers a task."
 show "ecs-ls clusters"
 show "ecs-ls services"
+show "ecs-ls containers --cluster ops"
 
-comment "A query instead of the picker: a shell in each worker container."
-show "ecs-ls clusters | ecs-pick --filter ops | ecs-ls containers | ecs-pick --filter \"'worker\" | ecs-exec -- uptime"
+comment "The README's tour. Pipelines that need a terminal are listed at the end."
+interactive=()
+while IFS= read -r pipeline; do
+	if needs_terminal "$pipeline"; then
+		interactive+=("$pipeline")
+	else
+		show "$pipeline"
+	fi
+done < <("$root/t/demo/tour-pipelines" "$root/README.md")
 
-comment "The logs of the service the query selects, from the last 10 minutes."
-show "ecs-ls services --cluster prod | ecs-pick --select-1 --query web | ecs-log --since 10m"
-
-comment "Production keeps ECS Exec off, so the exec is rejected with the reason."
+comment "Production keeps ECS Exec off, so an exec there is rejected with the reason."
 show "ecs-ls containers --cluster prod --service web | ecs-pick --filter \"'app\" | head -n 1 | ecs-exec -- id"
 
-comment "Who ran what through ECS Exec: the ops cluster's audit log."
-show "ecs-log --cluster ops --exec-sessions --since 1d"
-
-comment "Tasks stopped out of memory."
+comment "Tasks stopped out of memory (share/examples has more jobs)."
 show "share/examples/oom-stopped-tasks ops"
 
-cat <<'EOF'
-
-# Interactive: run `make demo-shell` and try
-#   ecs-ls clusters | ecs-pick | ecs-ls containers | ecs-pick | ecs-exec
-#   ecs-ls services --cluster prod | ecs-pick -m | ecs-log --follow
-EOF
+comment "Run \`make demo-shell\` and try the pipelines that need a terminal:"
+for pipeline in "${interactive[@]}"; do
+	printf '#   %s\n' "$pipeline"
+done
