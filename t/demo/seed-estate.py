@@ -29,8 +29,8 @@ from localaws.seed import Seeder  # noqa: E402
 REGION = os.environ.get("AWS_REGION", "us-east-1")
 AUDIT_GROUP = "/ecs/ops/exec-audit"
 
-# Real ECS puts this text in the container's reason, and stoppedReason says
-# "Essential container in task exited". moto keeps no container reasons, so
+# Real ECS puts this text in the container's reason, and the task's
+# stoppedReason is "Essential container in task exited". moto keeps no container reasons, so
 # the demo puts it in the task's stoppedReason through StopTask.
 OOM_REASON = "OutOfMemoryError: Container killed due to memory usage"
 
