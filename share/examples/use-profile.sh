@@ -15,8 +15,12 @@ use-profile()
 		return 2
 	fi
 	local exports
-	exports=$(ecs-creds --profile "$1" ${2:+--region "$2"} --export) ||
-		return 1
+	if [ -n "${2:-}" ]; then
+		exports=$(ecs-creds --profile "$1" --region "$2" --export) ||
+			return 1
+	else
+		exports=$(ecs-creds --profile "$1" --export) || return 1
+	fi
 	unset AWS_PROFILE
 	eval "$exports"
 	if [ -n "${2:-}" ]; then
