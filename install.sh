@@ -15,7 +15,7 @@ cd "$(dirname "$0")"
 
 BUILD_PKGS="make gcc pkg-config libcurl4-openssl-dev libssl-dev libjq-dev \
 libonig-dev libwebsockets-dev"
-TEST_PKGS="tmux jq fzf perl python3 procps faketime zsh"
+TEST_PKGS="tmux jq fzf perl python3 procps faketime zsh fish"
 
 deps_only=0
 test_deps=0
