@@ -91,6 +91,8 @@ fi
 # CLI in python3. Debian ships no moto, so when python3 lacks them they go
 # into a virtual environment in build/python, which the Makefile puts
 # first in PATH for the tests and the demo.
+# NOTE: this branch needs a Python package index and has not been run on a
+# machine that reaches one.
 if [ "$test_deps" = 1 ] && ! python_ready && ! venv_ready; then
 	echo "install.sh: installing moto, boto3 and the AWS CLI in $VENV"
 	if ! python3 -m venv "$VENV"; then
