@@ -54,6 +54,20 @@ is "$(ls "$TEST_SCRATCH" | grep -c '^ecs-demo')" 0 \
 pgrep -f "$TEST_SCRATCH/ecs-demo" >/dev/null
 is "$?" 1 "demo: the local AWS is stopped"
 
+# A command that fails unexpectedly fails the demo: here ecs-log.
+mkdir -p "$TEST_SCRATCH/bin"
+for program in "$ECS_BIN"/ecs-*; do
+	ln -s "$program" "$TEST_SCRATCH/bin/"
+done
+rm "$TEST_SCRATCH/bin/ecs-log"
+printf '#!/bin/sh\necho "ecs-log: broken on purpose" >&2\nexit 1\n' \
+	>"$TEST_SCRATCH/bin/ecs-log"
+chmod +x "$TEST_SCRATCH/bin/ecs-log"
+out=$(ECS_BIN=$TEST_SCRATCH/bin "$DEMO" </dev/null 2>&1)
+is "$?" 1 "demo: a failing command fails it"
+like "$out" 'demo.sh: 2 commands ended with an unexpected exit status' \
+	"demo: the failures are counted"
+
 # demo-shell: the shell sees the seeded local AWS and the programs; its
 # exit status is the demo's.
 cat >"$TEST_SCRATCH/shell" <<EOF

@@ -63,12 +63,14 @@ if ! python3 "$root/t/demo/seed-estate.py" >"$state/estate.json"; then
 	exit 1
 fi
 
-# show COMMAND: print COMMAND, then run it with bash. A failing command is
-# part of the demo (exec on prod is rejected), so its status is printed
-# and the demo goes on.
+# show COMMAND [EXPECTED_STATUS]: print COMMAND, then run it with bash. A
+# failing command can be part of the demo (exec on prod is rejected), so a
+# status other than 0 is printed and the demo goes on. A status other than
+# EXPECTED_STATUS (default 0) counts in $unexpected, which fails the demo.
+unexpected=0
 show()
 {
-	local status
+	local status expected=${2:-0}
 	if [ -t 1 ]; then
 		printf '\n\033[1m$ %s\033[0m\n' "$1"
 	else
@@ -85,6 +87,10 @@ show()
 	esac
 	status=$?
 	[ "$status" = 0 ] || echo "(exit status $status)"
+	if [ "$status" != "$expected" ]; then
+		echo "demo.sh: expected exit status $expected" >&2
+		unexpected=$((unexpected + 1))
+	fi
 }
 
 # needs_terminal PIPELINE: whether PIPELINE waits for a person, because an
@@ -144,7 +150,7 @@ while IFS= read -r pipeline; do
 done < <("$root/t/demo/tour-pipelines" "$root/README.md")
 
 comment "Production keeps ECS Exec off, so an exec there is rejected with the reason."
-show "ecs-ls containers --cluster prod --service web | ecs-pick --filter \"'app\" | head -n 1 | ecs-exec -- id"
+show "ecs-ls containers --cluster prod --service web | ecs-pick --filter \"'app\" | head -n 1 | ecs-exec -- id" 255
 
 comment "Tasks stopped out of memory (share/examples has more jobs)."
 show "share/examples/oom-stopped-tasks ops"
@@ -153,3 +159,8 @@ comment "Run \`make demo-shell\` and try the pipelines that need a terminal:"
 for pipeline in "${interactive[@]}"; do
 	printf '#   %s\n' "$pipeline"
 done
+
+if [ "$unexpected" != 0 ]; then
+	echo "demo.sh: $unexpected commands ended with an unexpected exit status (see above)" >&2
+	exit 1
+fi
