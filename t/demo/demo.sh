@@ -88,7 +88,7 @@ show()
 	status=$?
 	[ "$status" = 0 ] || echo "(exit status $status)"
 	if [ "$status" != "$expected" ]; then
-		echo "demo.sh: expected exit status $expected" >&2
+		echo "demo.sh: the command above exited with $status, expected $expected" >&2
 		unexpected=$((unexpected + 1))
 	fi
 }
