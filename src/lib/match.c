@@ -42,6 +42,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <wctype.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "match.h"
 #include "text.h"
@@ -561,16 +564,30 @@ term_score(const struct match_term *t, const struct line *l, size_t *pos)
 }
 
 /* Returns the first byte in [p, end) equal to c, or to c and its upper
- * case when fold is set (c is then a lower-case letter), or NULL. Eight
- * bytes are tested at a time: OR-ing 0x20 maps exactly 'A'-'Z' onto
- * 'a'-'z' among the bytes that could equal a letter. */
+ * case when fold is set (c is then a lower-case letter), or NULL. Sixteen
+ * bytes (SSE2, part of every x86-64 CPU) or eight bytes are tested at a
+ * time: OR-ing 0x20 maps exactly 'A'-'Z' onto 'a'-'z' among the bytes
+ * that could equal a letter. */
 static const char *
 find_byte(const char *p, const char *end, uint32_t c, int fold)
 {
 	const uint64_t ones = 0x0101010101010101ull;
 	const uint64_t high = 0x8080808080808080ull;
 	const uint64_t pattern = ones * c, mask = fold ? ones * 0x20 : 0;
+#ifdef __SSE2__
+	const __m128i pattern16 = _mm_set1_epi8((char)c);
+	const __m128i mask16 = _mm_set1_epi8(fold ? 0x20 : 0);
 
+	while (end - p >= 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+		int hits = _mm_movemask_epi8(
+		    _mm_cmpeq_epi8(_mm_or_si128(v, mask16), pattern16));
+
+		if (hits)
+			return p + __builtin_ctz((unsigned)hits);
+		p += 16;
+	}
+#endif
 	while (end - p >= 8) {
 		uint64_t w, x;
 

@@ -791,6 +791,21 @@ heap_offer(struct rank_job *j, const struct hit *h)
 	heap_sift_down(j, 0);
 }
 
+/* The lowest score with which h (its index and length set) would enter
+ * the full heap: the worst entry's score when h wins a tie with it on
+ * length and input order, one more otherwise. Most lines of a large
+ * input tie with the worst entry, and this lets them skip scoring. */
+static int32_t
+heap_threshold(const struct rank_job *j, const struct hit *h)
+{
+	struct hit tie = *h;
+
+	tie.score = j->heap[0].score;
+	if (hit_compare(&tie, &j->heap[0], j->sort, j->tac) < 0)
+		return tie.score;
+	return tie.score + 1;
+}
+
 static void *
 rank_part(void *arg)
 {
@@ -839,7 +854,7 @@ rank_part(void *arg)
 		} else {
 			/* A tighter bound from the line itself comes next. */
 			int32_t min = j->k && j->n_heap == j->k
-					  ? j->heap[0].score
+					  ? heap_threshold(j, &h)
 					  : INT32_MIN;
 			int rc = query_match_min(j->q, text, r->disp_len, min,
 			    &h.score);
