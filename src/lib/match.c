@@ -362,12 +362,13 @@ dp_backtrack(const struct dp *d, size_t m, size_t lo, size_t end,
 }
 
 /* An upper bound of the fuzzy score, from one pass over each character's
- * window: the first character scores at most 16 + 2 * its best bonus;
- * every later one at most 16 plus the larger of its best bonus minus the
- * smallest gap penalty and, when it can follow its predecessor directly,
- * the best bonus seen so far (or the consecutive minimum). For a one-
- * character term the bound is the score. Returns NEG_INF when t does not
- * occur. */
+ * window. The first character scores at most 16 + 2 * its best bonus.
+ * Every later one scores at most 16 plus the best, over its positions,
+ * of two cases. After a gap: its bonus there minus the gap penalty from
+ * the nearest earlier place of the previous character at least two
+ * positions back. Right after the previous character: the best bonus
+ * seen so far (or the consecutive minimum). For a one-character term the
+ * bound is the score. Returns NEG_INF when t does not occur. */
 static int32_t
 fuzzy_bound(const struct match_term *t, const struct line *l, int *exact)
 {
@@ -385,18 +386,33 @@ fuzzy_bound(const struct match_term *t, const struct line *l, int *exact)
 	*exact = m == 1;
 	for (i = 0; i < m; i++) {
 		int best = -1, adjacent = 0;
+		int32_t gap_best = NEG_INF;
+		size_t prev = SIZE_MAX;	/* previous character, <= j - 2 */
 
-		for (j = first[i]; j <= last[i]; j++) {
+		j = i == 0 ? first[0] : first[i - 1] + 1;
+		for (; j <= last[i]; j++) {
 			int b;
 
-			if (!chars_equal(t, t->chars[i], l->cp[j]))
+			if (i > 0 && j >= first[i - 1] + 2 &&
+			    chars_equal(t, t->chars[i - 1], l->cp[j - 2]))
+				prev = j - 2;
+			if (j < first[i] ||
+			    !chars_equal(t, t->chars[i], l->cp[j]))
 				continue;
 			b = bonus_at(l, j);
 			if (b > best)
 				best = b;
-			if (i > 0 && j > first[i - 1] &&
-			    chars_equal(t, t->chars[i - 1], l->cp[j - 1]))
+			if (i == 0)
+				continue;
+			if (chars_equal(t, t->chars[i - 1], l->cp[j - 1]))
 				adjacent = 1;
+			if (prev != SIZE_MAX) {
+				int32_t g = b + SCORE_GAP_START +
+				    SCORE_GAP_EXTENSION * (int32_t)(j - prev - 2);
+
+				if (g > gap_best)
+					gap_best = g;
+			}
 		}
 		if (best > seen)
 			seen = best;
@@ -404,9 +420,9 @@ fuzzy_bound(const struct match_term *t, const struct line *l, int *exact)
 			bound = SCORE_MATCH + best * FIRST_CHAR_FACTOR;
 			continue;
 		}
-		bound += SCORE_MATCH + (adjacent && seen > best + SCORE_GAP_START
-						 ? seen
-						 : best + SCORE_GAP_START);
+		if (adjacent && seen > gap_best)
+			gap_best = seen;
+		bound += SCORE_MATCH + gap_best;
 	}
 out:
 	if (first != stack_first)
@@ -1101,6 +1117,8 @@ signature_add(struct match_signature *sig, uint32_t c, int bonus)
 	uint64_t bit = 1ull << signature_bit(c);
 
 	sig->occurs |= bit;
+	if (bonus >= BONUS_CAMEL)
+		sig->camel |= bit;
 	if (bonus >= BONUS_BOUNDARY)
 		sig->boundary |= bit;
 	if (bonus >= BONUS_WHITE)
@@ -1147,8 +1165,10 @@ signature_level(const struct match_signature *sig, uint32_t c)
 		return BONUS_WHITE;
 	if (sig->boundary & bit)
 		return BONUS_DELIMITER;
-	if (sig->occurs & bit)
+	if (sig->camel & bit)
 		return BONUS_CAMEL;
+	if (sig->occurs & bit)
+		return 0;
 	return -1;
 }
 
@@ -1203,12 +1223,38 @@ query_signature_bound(const struct query *q,
 	return total;
 }
 
+/* Whether the signature alone shows that a line matches t: a one-
+ * character fuzzy term whose character has a bit of its own (a letter,
+ * ignoring case, or a digit). */
+static int
+signature_decides(const struct match_term *t,
+    const struct match_signature *sig)
+{
+	uint32_t c = t->chars[0];
+
+	if (t->inverse || t->type != MATCH_FUZZY || t->len != 1)
+		return 0;
+	if (!(c - '0' < 10u || (c - 'a' < 26u && !t->case_sensitive)))
+		return 0;
+	return (sig->occurs >> signature_bit(c)) & 1;
+}
+
 int
 query_matches(const struct query *q, const char *text, size_t len,
     const struct match_signature *sig)
 {
 	int32_t score;
 	size_t s, k;
+	int decided = 1;
+
+	for (s = 0; s < q->n && decided; s++)
+		for (k = 0; k < q->sets[s].n; k++)
+			if (signature_decides(&q->sets[s].terms[k], sig))
+				break;
+			else if (k + 1 == q->sets[s].n)
+				decided = 0;
+	if (decided)
+		return 1;
 
 	/* On an ASCII line an ASCII fuzzy term matches exactly when its
 	 * characters occur in order, which find_byte checks quickly. */
@@ -1291,4 +1337,22 @@ match_required_present(const struct match_required *r, const char *line,
 		if (!find_byte(line, end, r->c[i], r->fold[i]))
 			return 0;
 	return 1;
+}
+
+uint64_t
+query_required_bits(const struct query *q)
+{
+	uint64_t bits = 0;
+	size_t s, i;
+
+	for (s = 0; s < q->n; s++) {
+		const struct match_term *t = &q->sets[s].terms[0];
+
+		/* Alternatives and inverse terms require nothing alone. */
+		if (q->sets[s].n != 1 || t->inverse)
+			continue;
+		for (i = 0; i < t->len; i++)
+			bits |= 1ull << signature_bit(t->chars[i]);
+	}
+	return bits;
 }

@@ -45,10 +45,12 @@ struct query {
 
 /* A summary of a line, computed once, that rejects most lines and bounds
  * the score of the rest without reading the line: which characters occur
- * (case-folded, some punctuation sharing bits), which occur at a word
- * start, and which at the line start or after white space. */
+ * (case-folded, some punctuation sharing bits), which occur at a case
+ * change or the first digit of a number, which at a word start, and
+ * which at the line start or after white space. */
 struct match_signature {
 	uint64_t occurs;
+	uint64_t camel;
 	uint64_t boundary;
 	uint64_t start;
 };
@@ -75,6 +77,9 @@ int32_t query_signature_bound(const struct query *q,
 /* Returns 1 when text matches q, without scoring it. */
 int query_matches(const struct query *q, const char *text, size_t len,
     const struct match_signature *sig);
+/* Signature bits (of match_signature.occurs) that every line matching q
+ * has; a line lacking any of them cannot match. */
+uint64_t query_required_bits(const struct query *q);
 
 /* Characters a raw input line must contain for its display line to
  * match, found before the display line is made: for each single-term set,

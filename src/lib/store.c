@@ -729,6 +729,7 @@ hit_compare(const struct hit *a, const struct hit *b, int sort, int tac)
 struct rank_job {
 	const struct store *s;
 	const struct query *q;
+	uint64_t required;	/* query_required_bits(q) */
 	const uint32_t *cand;
 	size_t n_cand;
 	uint32_t from;
@@ -806,17 +807,59 @@ heap_threshold(const struct rank_job *j, const struct hit *h)
 	return tie.score + 1;
 }
 
+/* Record index at position pos of a job's candidate sequence. */
+static uint32_t
+rank_index(const struct rank_job *j, size_t pos)
+{
+	return pos < j->n_cand ? j->cand[pos]
+			       : j->from + (uint32_t)(pos - j->n_cand);
+}
+
+/* Prefetches what rank_part reads of candidates ahead of pos: the record
+ * and signature RANK_AHEAD positions on, the text of the one half as far
+ * on (its record arrived meanwhile). A candidate list of a narrowed query
+ * is scattered over the store, and without this every candidate would
+ * wait for main memory about three times. Records after the list are
+ * read in order, which the CPU prefetches by itself. ahead[] are the
+ * pieces of the two lookahead positions. */
+#define RANK_AHEAD 16
+static void
+rank_prefetch(const struct rank_job *j, size_t pos, size_t *ahead)
+{
+	const struct store *s = j->s;
+	const struct piece *p;
+	uint32_t i;
+
+	if (pos + RANK_AHEAD < j->n_cand && pos + RANK_AHEAD < j->end) {
+		i = j->cand[pos + RANK_AHEAD];
+		while (i >= s->first[ahead[0]] + s->pieces[ahead[0]]->n)
+			ahead[0]++;
+		p = s->pieces[ahead[0]];
+		__builtin_prefetch(&p->recs[i - s->first[ahead[0]]]);
+		__builtin_prefetch(&p->sigs[i - s->first[ahead[0]]]);
+	}
+	if (pos + RANK_AHEAD / 2 < j->n_cand && pos + RANK_AHEAD / 2 < j->end) {
+		i = j->cand[pos + RANK_AHEAD / 2];
+		while (i >= s->first[ahead[1]] + s->pieces[ahead[1]]->n)
+			ahead[1]++;
+		p = s->pieces[ahead[1]];
+		__builtin_prefetch(p->disp.data +
+		    p->recs[i - s->first[ahead[1]]].disp_off);
+	}
+}
+
 static void *
 rank_part(void *arg)
 {
 	struct rank_job *j = arg;
 	const struct store *s = j->s;
-	size_t pos, k = 0;
+	size_t pos, k = 0, ahead[2] = {0, 0};
 
 	j->heap = xmalloc((j->k ? j->k : 1) * sizeof(*j->heap));
+	if (j->begin < j->end)
+		ahead[0] = ahead[1] = piece_of(s, rank_index(j, j->begin));
 	for (pos = j->begin; pos < j->end; pos++) {
-		uint32_t i = pos < j->n_cand ? j->cand[pos]
-					     : j->from + (uint32_t)(pos - j->n_cand);
+		uint32_t i = rank_index(j, pos);
 		const struct piece *p;
 		const struct record *r;
 		const struct match_signature *sig;
@@ -824,6 +867,7 @@ rank_part(void *arg)
 		struct hit h;
 		int32_t bound;
 
+		rank_prefetch(j, pos, ahead);
 		/* Candidates ascend, so the piece only moves forward. */
 		if (pos == j->begin)
 			k = piece_of(s, i);
@@ -832,6 +876,8 @@ rank_part(void *arg)
 		p = s->pieces[k];
 		r = &p->recs[i - s->first[k]];
 		sig = &p->sigs[i - s->first[k]];
+		if ((sig->occurs & j->required) != j->required)
+			continue;
 		text = p->disp.data + r->disp_off;
 		bound = query_signature_bound(j->q, sig);
 		if (bound == INT32_MIN)
@@ -889,6 +935,7 @@ store_rank(const struct store *s, const struct query *q,
 {
 	struct rank_job jobs[16];
 	size_t total = n_cand + (s->n - from), parts, i, m = 0, h = 0;
+	uint64_t required = query_required_bits(q);
 
 	memset(r, 0, sizeof(*r));
 	parts = total < RANK_SPLIT_MIN ? 1 : (size_t)nthreads;
@@ -898,6 +945,7 @@ store_rank(const struct store *s, const struct query *q,
 	for (i = 0; i < parts; i++) {
 		jobs[i].s = s;
 		jobs[i].q = q;
+		jobs[i].required = required;
 		jobs[i].cand = cand;
 		jobs[i].n_cand = n_cand;
 		jobs[i].from = from;
