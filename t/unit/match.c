@@ -326,6 +326,59 @@ test_bound(void)
 	is_int(bad, 0, "score bound never hides a qualifying line");
 }
 
+/* Scoring without positions (on the characters' positions only) and
+ * with them (the full table) must agree on every line, ASCII or not. */
+static void
+test_score_paths_agree(void)
+{
+	static const char *const alphabet[] = {"a", "b", "c", "A", "B", "-",
+	    "/", " ", ":", "1", "2", "x", "\xc3\xa9", "\xc3\x89"};
+	static const char *const queries[] = {"ab", "abc", "a-b", "ba", "a b",
+	    "AB", "ab1", "b2 ac", "aaa", "x1", "\xc3\xa9" "b", "bab | ca",
+	    "a:b", "cab!x"};
+	size_t n_alpha = sizeof(alphabet) / sizeof(alphabet[0]);
+	unsigned seed = 2024;
+	int i, q, bad = 0, checked = 0;
+
+	for (i = 0; i < 4000; i++) {
+		char line[400];
+		size_t len = 0;
+		int n = 3 + i % 90, c;
+
+		for (c = 0; c < n; c++) {
+			const char *piece;
+
+			seed = seed * 1103515245 + 12345;
+			piece = alphabet[(seed >> 16) % n_alpha];
+			memcpy(line + len, piece, strlen(piece));
+			len += strlen(piece);
+		}
+		for (q = 0; q < (int)(sizeof(queries) / sizeof(queries[0]));
+		     q++) {
+			struct query *qq = query_parse(queries[q]);
+			uint32_t pos[MATCH_MAX_POSITIONS];
+			size_t n_pos;
+			int32_t plain = 0, table = 0;
+			int a = query_match(qq, line, len, &plain);
+			int b = query_match_positions(qq, line, len, &table, pos,
+			    &n_pos);
+
+			if (a != b || (a && plain != table)) {
+				if (!bad)
+					diag("%s on \"%.*s\": match %d/%d, "
+					     "score %d/%d", queries[q], (int)len,
+					    line, a, b, (int)plain, (int)table);
+				bad++;
+			}
+			checked += a;
+			query_free(qq);
+		}
+	}
+	ok(checked > 5000, "score paths compared on %d matching lines",
+	    checked);
+	is_int(bad, 0, "scores without positions equal those with them");
+}
+
 int
 main(void)
 {
@@ -339,5 +392,6 @@ main(void)
 	test_long_line();
 	test_implies();
 	test_bound();
+	test_score_paths_agree();
 	return done_testing();
 }
