@@ -136,6 +136,7 @@ rank_query(struct results *r, const struct store *s)
 	size_t n_cand = 0;
 	uint32_t first_new = 0;
 
+	r->narrowed = from >= 0;
 	if (from >= 0) {
 		cand = r->cache[from].matches;
 		n_cand = r->cache[from].n_matches;
@@ -192,6 +193,7 @@ results_set_query(struct results *r, const struct store *s,
 	r->q = query_parse(text);
 	r->k = r->k_min;
 	r->current = -1;
+	r->narrowed = 0;
 	free(r->top);
 	r->top = NULL;
 	r->n_top = 0;

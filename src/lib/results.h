@@ -3,11 +3,11 @@
  * and records arrive.
  *
  * Typing usually narrows the query, so the match lists of recent queries
- * are cached: a query that implies a cached one (typing a character,
- * backspace back to an earlier query) only ranks that list and the
- * records that arrived after it, instead of every record. A query that
- * implies none of them (an OR term added, a negation shortened) ranks
- * every record. Both ways give the same result. */
+ * are cached. A query that implies a cached one (a character typed, or
+ * backspace back to an earlier query) ranks only that list and the
+ * records that arrived after it. A query that implies none of them (an
+ * OR term added, a negation shortened) ranks every record. Both ways
+ * give the same result. */
 #ifndef ECS_RESULTS_H
 #define ECS_RESULTS_H
 
@@ -40,6 +40,7 @@ struct results {
 	size_t n_cache;
 	int current;		/* cache entry of the query, or -1 */
 	int use_cache;		/* 0 ranks every query from scratch (tests) */
+	int narrowed;		/* the last ranking started from a cached list */
 };
 
 /* Sets up r; k_min is the number of matches ranked before any scrolling
