@@ -207,17 +207,25 @@ rows_available(const struct ui *ui)
 	return results_rows(&ui->results, &ui->store);
 }
 
-static void
-update_results(struct ui *ui)
+/* Brings the results up to date. With interruptible set, a key typed
+ * meanwhile stops the ranking, which is stale by then: returns -1, and
+ * the caller reads the keys before ranking again. */
+static int
+update_results(struct ui *ui, int interruptible)
 {
+	ui->results.interrupt_fd =
+	    interruptible && ui->have_term ? ui->term.fd : -1;
 	if (ui->query_changed) {
-		ui->query_changed = 0;
 		ui->cur = ui->offset = 0;
-		results_set_query(&ui->results, &ui->store,
-		    ui->query.data ? ui->query.data : "");
+		if (results_set_query(&ui->results, &ui->store,
+			ui->query.data ? ui->query.data : "") < 0)
+			return -1;
+		ui->query_changed = 0;
 	}
-	results_update(&ui->results, &ui->store);
+	if (results_update(&ui->results, &ui->store) < 0)
+		return -1;
 	ui->n_matches = ui->results.n_matches;
+	return 0;
 }
 
 /* Ranks more matches when the selection moves past the ranked ones. */
@@ -957,7 +965,8 @@ redraw(struct ui *ui)
 {
 	int64_t t0 = now_us(), c0 = cpu_us(), t1, t2;
 
-	update_results(ui);
+	if (update_results(ui, 1) < 0)
+		return;
 	t1 = now_us();
 	preview_update(ui);
 	draw(ui);
@@ -1045,7 +1054,7 @@ run_loop(struct ui *ui)
 
 		switch (act) {
 		case ACTION_ACCEPT:
-			update_results(ui);
+			update_results(ui, 0);
 			if (rows_available(ui) == 0)
 				return finish(ui, PICK_EXIT_NO_MATCH);
 			return finish(ui, PICK_EXIT_CHOSEN);
@@ -1073,7 +1082,7 @@ decide_early(struct ui *ui)
 	for (;;) {
 		struct pollfd p;
 
-		update_results(ui);
+		update_results(ui, 0);
 		if (o->select_1 && ui->n_matches >= 2)
 			return -1;
 		if (!o->select_1 && ui->n_matches >= 1)
@@ -1086,7 +1095,7 @@ decide_early(struct ui *ui)
 			die("poll failed: %s", strerror(errno));
 		loader_collect(ui);
 	}
-	update_results(ui);
+	update_results(ui, 0);
 	if (o->select_1 && ui->n_matches == 1) {
 		ui->cur = 0;
 		return finish(ui, PICK_EXIT_CHOSEN);

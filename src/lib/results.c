@@ -19,6 +19,7 @@ results_init(struct results *r, int sort, int tac, int nthreads,
 	r->k = r->k_min;
 	r->current = -1;
 	r->use_cache = 1;
+	r->interrupt_fd = -1;
 }
 
 static void
@@ -127,8 +128,10 @@ sort_top(struct results *r)
 		r->n_top = r->k;
 }
 
-static void
-rank_query(struct results *r, const struct store *s)
+/* Ranks the query from its best cached list, or from every record.
+ * Returns -1, changing nothing, when interrupt_fd stopped it. */
+static int
+rank_query(struct results *r, const struct store *s, int interrupt_fd)
 {
 	struct rank_result rr;
 	int from = cache_find(r);
@@ -142,8 +145,9 @@ rank_query(struct results *r, const struct store *s)
 		n_cand = r->cache[from].n_matches;
 		first_new = r->cache[from].n_records;
 	}
-	store_rank(s, r->q, cand, n_cand, first_new, r->k, r->sort, r->tac,
-	    r->nthreads, &rr);
+	if (store_rank(s, r->q, cand, n_cand, first_new, r->k, r->sort, r->tac,
+		r->nthreads, interrupt_fd, &rr) < 0)
+		return -1;
 	free(r->top);
 	r->top = rr.top;
 	r->n_top = rr.n_top;
@@ -155,19 +159,22 @@ rank_query(struct results *r, const struct store *s)
 	else
 		r->current = cache_add(r, s, &rr);
 	rank_result_free(&rr);
+	r->ranked = s->n;
+	return 0;
 }
 
 /* Ranks the records that arrived since the last ranking and merges them
  * into the result and its cached list. */
-static void
+static int
 rank_new_records(struct results *r, const struct store *s)
 {
 	struct results_cached *c = &r->cache[r->current];
 	struct rank_result rr;
 	size_t n;
 
-	store_rank(s, r->q, NULL, 0, r->ranked, r->k, r->sort, r->tac,
-	    r->nthreads, &rr);
+	if (store_rank(s, r->q, NULL, 0, r->ranked, r->k, r->sort, r->tac,
+		r->nthreads, r->interrupt_fd, &rr) < 0)
+		return -1;
 	c->matches = xrealloc(c->matches,
 	    (c->n_matches + rr.n_matches + 1) * sizeof(*c->matches));
 	memcpy(c->matches + c->n_matches, rr.matches,
@@ -183,9 +190,11 @@ rank_new_records(struct results *r, const struct store *s)
 	r->n_top = n;
 	rank_result_free(&rr);
 	sort_top(r);
+	r->ranked = s->n;
+	return 0;
 }
 
-void
+int
 results_set_query(struct results *r, const struct store *s,
     const char *text)
 {
@@ -197,34 +206,40 @@ results_set_query(struct results *r, const struct store *s,
 	free(r->top);
 	r->top = NULL;
 	r->n_top = 0;
-	if (!results_query_empty(r))
-		rank_query(r, s);
-	r->ranked = s->n;
-	if (results_query_empty(r))
+	r->n_matches = 0;
+	if (results_query_empty(r)) {
+		r->ranked = s->n;
 		r->n_matches = s->n;
+		return 0;
+	}
+	return rank_query(r, s, r->interrupt_fd);
 }
 
-void
+int
 results_update(struct results *r, const struct store *s)
 {
-	if (!r->q) {
-		results_set_query(r, s, "");
-		return;
-	}
-	if (r->ranked < s->n && !results_query_empty(r))
-		rank_new_records(r, s);
-	r->ranked = s->n;
-	if (results_query_empty(r))
+	if (!r->q)
+		return results_set_query(r, s, "");
+	if (results_query_empty(r)) {
+		r->ranked = s->n;
 		r->n_matches = s->n;
+		return 0;
+	}
+	/* After an interrupted results_set_query nothing is ranked. */
+	if (r->current < 0)
+		return rank_query(r, s, r->interrupt_fd);
+	if (r->ranked < s->n)
+		return rank_new_records(r, s);
+	return 0;
 }
 
 void
 results_ensure(struct results *r, const struct store *s, size_t rows)
 {
-	if (results_query_empty(r) || rows <= r->n_top ||
+	if (results_query_empty(r) || r->current < 0 || rows <= r->n_top ||
 	    r->n_top >= r->n_matches)
 		return;
 	while (r->k < rows)
 		r->k *= 2;
-	rank_query(r, s);
+	rank_query(r, s, -1);
 }

@@ -41,6 +41,7 @@ struct results {
 	int current;		/* cache entry of the query, or -1 */
 	int use_cache;		/* 0 ranks every query from scratch (tests) */
 	int narrowed;		/* the last ranking started from a cached list */
+	int interrupt_fd;	/* stops set_query and update when readable */
 };
 
 /* Sets up r; k_min is the number of matches ranked before any scrolling
@@ -48,12 +49,17 @@ struct results {
 void results_init(struct results *r, int sort, int tac, int nthreads,
     size_t k_min);
 void results_free(struct results *r);
-/* Parses text as the new query and ranks the records of s against it. */
-void results_set_query(struct results *r, const struct store *s,
+/* Parses text as the new query and ranks the records of s against it.
+ * Returns 0, or -1 when input on r->interrupt_fd (-1 for none) stopped
+ * the ranking: the results are then empty until results_update or
+ * another results_set_query completes. */
+int results_set_query(struct results *r, const struct store *s,
     const char *text);
-/* Ranks the records added to s since the last call. */
-void results_update(struct results *r, const struct store *s);
-/* Ranks more matches when rows of them have to be shown. */
+/* Ranks the records added to s since the last call, or all of them after
+ * an interrupted ranking. Returns 0, or -1 when interrupted again. */
+int results_update(struct results *r, const struct store *s);
+/* Ranks more matches when rows of them have to be shown; never
+ * interrupted. */
 void results_ensure(struct results *r, const struct store *s, size_t rows);
 int results_query_empty(const struct results *r);
 /* Rows that can be shown: every record for an empty query, else the

@@ -281,6 +281,43 @@ check_streaming(struct display **displays)
 	store_free(&s);
 }
 
+/* Input waiting on the interrupt descriptor stops a ranking, leaves no
+ * partial list in the cache, and the next update ranks in full. */
+static void
+check_interrupt(const struct store *s)
+{
+	struct results r;
+	struct expected e;
+	int fds[2];
+	char drain;
+
+	if (pipe(fds) < 0)
+		die("cannot create a pipe");
+	results_init(&r, 1, 0, 2, TOP_K);
+	results_set_query(&r, s, "b");
+	r.interrupt_fd = fds[0];
+	(void)!write(fds[1], "k", 1);
+	is_int(results_set_query(&r, s, "bi"), -1,
+	    "waiting input interrupts a ranking");
+	is_int((long long)results_rows(&r, s), 0,
+	    "an interrupted ranking shows no rows");
+	is_int(results_update(&r, s), -1, "and updates stop while input waits");
+	(void)!read(fds[0], &drain, 1);
+	is_int(results_update(&r, s), 0, "the update completes once read");
+	expected_results(s, "bi", 1, 0, &e);
+	ok(same_results(&r, s, &e, "bi", "after an interrupt"),
+	    "results after an interrupt are complete");
+	free(e.hits);
+	results_set_query(&r, s, "bil");
+	expected_results(s, "bil", 1, 0, &e);
+	ok(same_results(&r, s, &e, "bil", "narrowed after an interrupt"),
+	    "narrowing after an interrupt is complete");
+	free(e.hits);
+	results_free(&r);
+	close(fds[0]);
+	close(fds[1]);
+}
+
 int
 main(void)
 {
@@ -303,6 +340,7 @@ main(void)
 	check_session(&s, 0, 0, 2, 40, "with --no-sort");
 	check_session(&s, 0, 1, 2, 40, "with --no-sort and --tac");
 	check_streaming(displays);
+	check_interrupt(&s);
 
 	store_free(&s);
 	for (i = 0; i < 2; i++)
