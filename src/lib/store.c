@@ -876,10 +876,17 @@ rank_range(struct rank_job *j, size_t begin, size_t end,
 {
 	const struct rank_shared *sh = j->sh;
 	const struct store *s = j->s;
+	/* Chunks of other threads share cache lines with *out, so the list
+	 * grows here and is stored once. */
+	struct rank_chunk found = {NULL, 0, 0};
 	size_t pos, k, ahead[2];
 
 	if (begin >= end)
 		return;
+	/* Room for every position, so the list never moves while it grows:
+	 * at most RANK_CHUNK * 4 bytes. */
+	found.cap = end - begin;
+	found.matches = xmalloc(found.cap * sizeof(*found.matches));
 	k = piece_of(s, rank_index(sh, begin));
 	ahead[0] = ahead[1] = k;
 	for (pos = begin; pos < end; pos++) {
@@ -932,13 +939,9 @@ rank_range(struct rank_job *j, size_t begin, size_t end,
 			if (rc == 1)
 				heap_offer(j, &h);
 		}
-		if (out->n_matches == out->cap) {
-			out->cap = out->cap ? out->cap * 2 : 1024;
-			out->matches = xrealloc(out->matches,
-			    out->cap * sizeof(*out->matches));
-		}
-		out->matches[out->n_matches++] = i;
+		found.matches[found.n_matches++] = i;
 	}
+	*out = found;
 }
 
 static int
