@@ -4,6 +4,10 @@
  *
  *   pick-keys FILE QUERY...
  *
+ * Build it after `make` with
+ *   cc -O2 -std=gnu11 -Isrc/lib -o pick-keys bench/pick-keys.c \
+ *       build/libecs.a -ljq -lcurl -lcrypto -lpthread -lm
+ *
  * Prints one line per query: wall ms, CPU ms (all threads) and matches. */
 #include <fcntl.h>
 #include <stdio.h>

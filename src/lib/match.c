@@ -1558,7 +1558,25 @@ match_required_present(const struct match_required *r, const char *line,
 
 	if (r->n == 0)
 		return 1;
-	/* Escapes and other bytes decode or display as other characters. */
+	for (i = 0; i < r->n; i++)
+		if (!find_byte(line, end, r->c[i], r->fold[i]))
+			break;
+	if (i == r->n)
+		return 1;
+	/* A character is missing, unless an escape or a byte above 0x7e
+	 * decodes or displays as it. */
+#ifdef __SSE2__
+	for (; end - p >= 16; p += 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+		__m128i del = _mm_set1_epi8(0x7f);
+		__m128i stop = _mm_or_si128(
+		    _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')),
+		    _mm_cmpeq_epi8(_mm_max_epu8(v, del), v));
+
+		if (_mm_movemask_epi8(stop))
+			return 1;
+	}
+#endif
 	for (; end - p >= 8; p += 8) {
 		uint64_t w;
 
@@ -1569,10 +1587,7 @@ match_required_present(const struct match_required *r, const char *line,
 	for (; p < end; p++)
 		if (*p == '\\' || (unsigned char)*p >= 0x7f)
 			return 1;
-	for (i = 0; i < r->n; i++)
-		if (!find_byte(line, end, r->c[i], r->fold[i]))
-			return 0;
-	return 1;
+	return 0;
 }
 
 uint64_t
