@@ -163,8 +163,8 @@ latency_run()
 			sleep 0.05
 		done
 		awk -v t0="$t0" -v t1="${t1:-0}" 'END {
-			printf "%s %s %s %s\n", $5, $14,
-			    t1 > 0 ? sprintf("%.2f", (t1 - t0) * 1000) : "nan", $16 }' \
+			out = t1 > 0 ? sprintf("%.2f", (t1 - t0) * 1000) : "nan"
+			printf "%s %s %s %s\n", $5, $14, out, $16 }' \
 		    "$KEYS_LOG"
 		sleep 0.2
 		ctl_drain
@@ -173,7 +173,8 @@ latency_run()
 	tmux -S "$SOCKET" send-keys -t bench Escape
 	sleep 0.5
 	tmux -S "$SOCKET" kill-server 2>/dev/null
-	wait "$CTL_PID" 2>/dev/null
+	# bash unsets CTL_PID once the client has exited.
+	wait "${CTL_PID:-}" 2>/dev/null
 }
 
 # latency_stats COLUMN: median, 95th percentile (nearest rank) and maximum
