@@ -98,9 +98,16 @@ static int locale_ready;
 static uint32_t
 fold(uint32_t c)
 {
+	uint32_t lower;
+
 	if (c < 0x80)
 		return c - 'A' < 26u ? c + 32 : c;
-	return (uint32_t)towlower((wint_t)c);
+	/* A few characters lower-case to ASCII (U+212A KELVIN SIGN to k,
+	 * U+0130 to i). They stay as they are, so that ASCII query
+	 * characters match ASCII text only, as the byte prefilters and the
+	 * line signatures assume. */
+	lower = (uint32_t)towlower((wint_t)c);
+	return lower < 0x80 ? c : lower;
 }
 
 static enum char_class

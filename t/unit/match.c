@@ -151,6 +151,11 @@ test_unicode(void)
 	ok(matches("cafe", "cafe\xcc\x81 bar"), "combining mark skipped");
 	ok(matches("🚀x", "go 🚀 x"), "emoji matches as one character");
 	ok(matches("ab", "a\xff" "b"), "invalid UTF-8 byte is skipped");
+	ok(!matches("kx", "\xe2\x84\xaa" "x"),
+	    "ASCII letter does not match the Kelvin sign");
+	is_int(score_of("ix", "aix \xc4\xb0" "x"),
+	    score_of("ix", "aix \xc3\xa9" "x"),
+	    "ASCII letter is not placed on a dotted capital I");
 	h = highlight("京p", "東京 prod");
 	is_str(h, "\xe4p", "highlight reports byte offsets of characters");
 	free(h);

@@ -19,7 +19,8 @@
 
 static const char *const words[] = {"web", "api", "billing", "Worker",
     "prod", "staging", "RUNNING", "stopped", "eu-west-1", "ab", "a-b",
-    "x/y", "42", "b2c", "caf\xc3\xa9", "\xc3\x89TAT", "bill_run", "ba"};
+    "x/y", "42", "b2c", "caf\xc3\xa9", "\xc3\x89TAT", "bill_run", "ba",
+    "\xc4\xb0" "X", "\xe2\x84\xaa" "q"};
 
 static unsigned seed = 7;
 
@@ -171,7 +172,7 @@ static void
 next_query(char *q, size_t size)
 {
 	static const char *const inserts[] = {"a", "b", "i", "l", "w", "e",
-	    "p", "r", "o", "2", "-", ":", "W", "\xc3\xa9", " ", " | ", "!",
+	    "p", "r", "o", "2", "-", ":", "W", "\xc3\xa9", " ", " | ", "!", "k",
 	    "'", "^", "$", " !st", " | web", "x"};
 	size_t len = strlen(q);
 	unsigned action = next_random(20);
