@@ -871,9 +871,9 @@ rank_prefetch(const struct rank_shared *sh, size_t pos, size_t end,
 
 /* Ranks positions [begin, end) into j's heap and the chunk's matches.
  * NOTE: a candidate that the signature cannot reject has its text read
- * again on every key, about 50 ns of CPU each for a two-letter query on
- * the 2-CPU machine of bench/RESULTS-pick.md, so a key that most of a
- * million records match costs 40-60 ms of CPU. */
+ * again on every key. That costs about 50 ns of CPU a candidate for a
+ * two-letter query on the machine of bench/RESULTS-pick.md, so a key
+ * that most of a million records match takes 40-60 ms of CPU. */
 static void
 rank_range(struct rank_job *j, size_t begin, size_t end,
     struct rank_chunk *out)
