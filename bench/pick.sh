@@ -273,6 +273,14 @@ filter_verdict()
 	    "$median_in ms, 95th percentile $p95_in ms |"
 	echo "| the same, outside (tmux) | $(verdict "$median_out" "$p95_out"):" \
 	    "median $median_out ms, 95th percentile $p95_out ms |"
+	echo "| (not a target) CPU time of a key, all threads | median" \
+	    "$(latency_p 2 0.5 <<<"$lat_full") ms, 95th percentile" \
+	    "$(latency_p 2 0.95 <<<"$lat_full") ms |"
+	echo
+	echo "Ranking uses both CPUs, so on an otherwise idle machine a key's"
+	echo "wall time would be above half its CPU time (an estimate, not"
+	echo "measured here). With a load above 2, the wall times above"
+	echo "include the wait for a CPU."
 	echo
 	echo "| --filter query | faster wall time than fzf | no more peak memory than fzf |"
 	echo "| --- | --- | --- |"
