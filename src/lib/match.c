@@ -1335,6 +1335,31 @@ query_implies(const struct query *narrow, const struct query *wide)
 	return 1;
 }
 
+int
+query_equal(const struct query *a, const struct query *b)
+{
+	size_t s, k;
+
+	if (a->n != b->n)
+		return 0;
+	for (s = 0; s < a->n; s++) {
+		if (a->sets[s].n != b->sets[s].n)
+			return 0;
+		for (k = 0; k < a->sets[s].n; k++) {
+			const struct match_term *x = &a->sets[s].terms[k];
+			const struct match_term *y = &b->sets[s].terms[k];
+
+			if (x->type != y->type || x->inverse != y->inverse ||
+			    x->case_sensitive != y->case_sensitive ||
+			    x->len != y->len ||
+			    memcmp(x->chars, y->chars,
+				x->len * sizeof(*x->chars)) != 0)
+				return 0;
+		}
+	}
+	return 1;
+}
+
 /* Signature bits: a-z 0-25, 0-9 26-35, other ASCII 36-61 (shared), any
  * non-ASCII character 62. Bit 63 of occurs marks a non-ASCII line. */
 #define SIG_NON_ASCII_CHAR 62

@@ -67,6 +67,9 @@ int query_is_empty(const struct query *q);
  * result list for wide may serve as the candidates for narrow. Returns 0
  * when that cannot be shown (0 is always safe). */
 int query_implies(const struct query *narrow, const struct query *wide);
+/* Returns 1 when a and b have the same terms in the same order, so they
+ * match and score every line alike ("web " and "web", for example). */
+int query_equal(const struct query *a, const struct query *b);
 
 void match_signature(const char *text, size_t len,
     struct match_signature *sig);

@@ -154,7 +154,7 @@ rank_query(struct results *r, const struct store *s, int interrupt_fd)
 	rr.top = NULL;
 	r->n_matches = rr.n_matches;
 	if (from >= 0 && first_new == s->n &&
-	    strcmp(r->cache[from].q->source, r->q->source) == 0)
+	    query_equal(r->cache[from].q, r->q))
 		r->current = from;	/* ranked again with a larger k */
 	else
 		r->current = cache_add(r, s, &rr);
@@ -198,8 +198,18 @@ int
 results_set_query(struct results *r, const struct store *s,
     const char *text)
 {
+	struct query *q = query_parse(text);
+
+	/* A space typed after a term, or an operator not yet followed by
+	 * its term, leaves the query as it was: keep the results. */
+	if (r->q && r->current >= 0 && r->use_cache && query_equal(q, r->q)) {
+		query_free(r->q);
+		r->q = q;
+		r->narrowed = 1;
+		return results_update(r, s);
+	}
 	query_free(r->q);
-	r->q = query_parse(text);
+	r->q = q;
 	r->k = r->k_min;
 	r->current = -1;
 	r->narrowed = 0;

@@ -285,6 +285,31 @@ test_implies(void)
 	}
 }
 
+static void
+test_equal(void)
+{
+	static const struct {
+		const char *a, *b;
+		int expected;
+	} cases[] = {
+	    {"web", "web ", 1}, {" web  api ", "web api", 1}, {"web", "web |", 1},
+	    {"web", "web$", 0}, {"Web", "web", 0}, {"!x", "x", 0},
+	    {"a | b", "b | a", 0}, {"ab", "a b", 0}, {"'ab", "ab", 0},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct query *a = query_parse(cases[i].a);
+		struct query *b = query_parse(cases[i].b);
+
+		is_int(query_equal(a, b), cases[i].expected, "\"%s\" %s \"%s\"",
+		    cases[i].a, cases[i].expected ? "equals" : "differs from",
+		    cases[i].b);
+		query_free(a);
+		query_free(b);
+	}
+}
+
 /* The bound used to skip scoring must never be below the real score:
  * asking for exactly the real score as the minimum must still score. */
 static void
@@ -396,6 +421,7 @@ main(void)
 	test_highlight();
 	test_long_line();
 	test_implies();
+	test_equal();
 	test_bound();
 	test_score_paths_agree();
 	return done_testing();

@@ -235,8 +235,9 @@ check_session(const struct store *s, int sort, int tac, int nthreads,
 static void
 check_edits(const struct store *s)
 {
-	static const char *const steps[] = {"bil", "bill", "bil", "bi", "b",
-	    "b | web", "b | we", "b !st", "b !s", "b !", "b", "'bi", "'b",
+	static const char *const steps[] = {"bil", "bil ", "bill", "bil", "bi",
+	    "b", "b |", "b | web", "b | we", "b !st", "b !s", "b !", "b", "'bi",
+	    "'b",
 	    "^bi", "^b", "bi$", "b$", "2$", "", "Wor", "wor", "Wor"};
 	struct results r;
 	size_t i;
@@ -272,6 +273,12 @@ check_streaming(struct display **displays)
 	expected_results(&s, "bi", 1, 0, &e);
 	ok(same_results(&r, &s, &e, "bi", "streamed"),
 	    "records loaded later join the results");
+	free(e.hits);
+	load(&s, displays, RECORDS, 1000);
+	results_set_query(&r, &s, "bi ");
+	expected_results(&s, "bi", 1, 0, &e);
+	ok(same_results(&r, &s, &e, "bi ", "streamed"),
+	    "an unchanged query still ranks records loaded since");
 	free(e.hits);
 	results_set_query(&r, &s, "bil");
 	expected_results(&s, "bil", 1, 0, &e);
