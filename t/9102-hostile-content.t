@@ -99,6 +99,21 @@ ecs-pick --no-sort -f '' <records.ndjson >picked.ndjson 2>/dev/null
 cmp -s records.ndjson picked.ndjson
 ok $? "ecs-pick --filter writes the records byte for byte"
 
+# ecs-pick --via: the external picker draws the display lines itself, so
+# they reach it neutralised too.
+mkdir -p via
+cat >via/fzf <<'EOF'
+#!/bin/sh
+cat >via.stdin
+head -n 1 via.stdin
+EOF
+chmod +x via/fzf
+PATH=$TEST_SCRATCH/via:$PATH ecs-pick --via fzf <records.ndjson >via.out
+is $? 0 "ecs-pick --via with hostile records exits 0"
+no_terminal_controls "display lines for --via" via.stdin
+is "$(cat via.out)" "$(head -n 1 records.ndjson)" \
+	"ecs-pick --via writes the chosen record byte for byte"
+
 # ecs-pick, ecs-ls and ecs-log on a terminal: the screen shows the text,
 # while the window title, the clipboard (OSC 52 would add a tmux buffer
 # with set-clipboard on) and the layout are untouched.
