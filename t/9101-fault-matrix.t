@@ -4,9 +4,10 @@
 # mid-body, a truncated body, invalid JSON and a 50 MB body. A transient
 # fault is retried (counted in the front's log) and the program succeeds.
 # A fault that lasts past AWS_MAX_ATTEMPTS, or invalid JSON, ends with a
-# clear error and status 1. Nothing hangs (each run is under timeout, and
-# status 124 fails) and stdout never holds a partial line.
-# ecs-pick makes no AWS calls, so it is not here.
+# clear error and status 1 (255 for ecs-exec, whose own failures are 255
+# as with ssh). Nothing hangs (each run is under timeout, and status 124
+# fails) and stdout never contains a partial line. ecs-pick makes no AWS
+# calls, so it is not here. FAULT_PROGRAMS="ls log" runs only those.
 . "$(dirname "$0")/lib/test-lib.sh"
 . "$TEST_DIR/lib/logtest.sh"
 
@@ -273,10 +274,12 @@ for prog in ${FAULT_PROGRAMS:-ls creds exec log update stop forward}; do
 	output_is_whole "$prog" "$prog, 50 MB reply"
 
 	lasting "$prog" throttle "Throttl" "$op" throttle
+	lasting "$prog" 500 "after 2 attempts" "$op" 500
 	lasting "$prog" 503 "after 2 attempts" "$op" 503
 	lasting "$prog" "slow reply" "timed out" "$op" delay 3
 	lasting "$prog" reset "after 2 attempts" \
 		"{\"op\":\"$op\",\"action\":\"reset\",\"bytes\":5}"
+	lasting "$prog" truncated "after 2 attempts" "$op" truncate
 done
 
 front_ctl clear-faults >/dev/null
