@@ -50,7 +50,7 @@ signal_during()
 		sleep 0.1
 	done
 	kill -KILL "$pid" 2>/dev/null
-	wait "$pid"
+	wait "$pid" 2>/dev/null
 	status=$?
 	front_ctl clear-faults >/dev/null
 	is "$status" "$((128 + ${NUMBER[$sig]}))" "$name, SIG$sig: exit status"
@@ -97,7 +97,7 @@ for sig in INT TERM HUP; do
 	pid=$!
 	wait_for_lines follow.out 1
 	kill -"$sig" "$pid"
-	wait "$pid"
+	wait "$pid" 2>/dev/null
 	is "$?" "$((128 + ${NUMBER[$sig]}))" "ecs-log --follow, SIG$sig: exit status"
 	is "$(tail -c 1 follow.out | od -An -tx1 | tr -d ' ')" 0a \
 		"ecs-log --follow, SIG$sig: the last line is complete"
@@ -115,7 +115,7 @@ for sig in INT TERM HUP; do
 		sleep 0.1
 	done
 	kill -KILL "$pid" 2>/dev/null
-	wait "$pid"
+	wait "$pid" 2>/dev/null
 	is "$?" "$((128 + ${NUMBER[$sig]}))" \
 		"ecs-exec without a terminal, SIG$sig: exit status"
 done
@@ -138,7 +138,7 @@ for sig in INT TERM HUP; do
 		sleep 0.1
 	done
 	kill -KILL "$pid" 2>/dev/null
-	wait "$pid"
+	wait "$pid" 2>/dev/null
 	is "$?" "$((128 + ${NUMBER[$sig]}))" "ecs-forward, SIG$sig: exit status"
 done
 
@@ -175,7 +175,7 @@ for sig in INT TERM HUP; do
 	ok "$(ls home/.aws/cli/cache/*.tmp* >/dev/null 2>&1; echo $?)" \
 		"ecs-creds, SIG$sig: the cache is being written"
 	kill -"$sig" $(pgrep -P "$pid")
-	wait "$pid"
+	wait "$pid" 2>/dev/null
 	is "$?" "$((128 + ${NUMBER[$sig]}))" "ecs-creds, SIG$sig: exit status"
 	is "$(ls home/.aws/cli/cache | grep -c tmp)" 0 \
 		"ecs-creds, SIG$sig: no temporary file is left"
