@@ -269,9 +269,11 @@ finish_line(struct ecs_log *lg)
 }
 
 /* Starts a record in lg->line with its kind, timestamp and message; the
- * caller adds the other members and the closing brace. */
+ * caller adds the other members and the closing brace. A plain message
+ * (see struct log_event_view) needs no escaping. */
 static void
-json_begin(struct ecs_log *lg, int64_t ts, const char *message, size_t len)
+json_begin(struct ecs_log *lg, int64_t ts, const char *message, size_t len,
+    int plain)
 {
 	struct buf *b = &lg->line;
 
@@ -279,7 +281,13 @@ json_begin(struct ecs_log *lg, int64_t ts, const char *message, size_t len)
 	buf_adds(b, "{\"kind\":\"logEvent\",\"timestamp\":");
 	add_int(b, ts);
 	buf_adds(b, ",\"message\":");
-	buf_add_json_string(b, message, len);
+	if (plain) {
+		buf_addc(b, '"');
+		buf_add(b, message, len);
+		buf_addc(b, '"');
+	} else {
+		buf_add_json_string(b, message, len);
+	}
 }
 
 /* Writes one event as text or raw output. */
@@ -318,31 +326,21 @@ emit_log_event(const struct log_event_view *ev, void *data)
 	struct ecs_log *lg = data;
 	struct source_tag *t = ev->tag;
 	struct buf *b = &lg->line;
-	jv msg = jv_object_get(jv_copy(ev->event), jv_string("message"));
-	const char *text = "";
-	size_t len = 0;
-	double ingestion;
 	char *user;
 
-	if (jv_get_kind(msg) == JV_KIND_STRING) {
-		text = jv_string_value(msg);
-		len = (size_t)jv_string_length_bytes(jv_copy(msg));
-	}
 	if (lg->format != OUTPUT_JSON) {
-		write_text(lg, ev->timestamp, text, len,
+		write_text(lg, ev->timestamp, ev->message, ev->message_len,
 		    t && !t->exec ? t->label : ev->stream,
 		    t && !t->exec ? t->color : label_color(ev->stream));
-		jv_free(msg);
 		return;
 	}
-	json_begin(lg, ev->timestamp, text, len);
-	jv_free(msg);
-	ingestion = json_num(ev->event, "ingestionTime", -1);
-	if (ingestion >= 0) {
+	json_begin(lg, ev->timestamp, ev->message, ev->message_len,
+	    ev->message_plain);
+	if (ev->ingestion_time >= 0) {
 		buf_adds(b, ",\"ingestionTime\":");
-		add_int(b, (int64_t)ingestion);
+		add_int(b, ev->ingestion_time);
 	}
-	add_field(b, "eventId", json_str(ev->event, "eventId"));
+	add_field(b, "eventId", ev->event_id);
 	add_field(b, "logGroupName", ev->group);
 	add_field(b, "logStreamName", ev->stream);
 	if (t && t->exec) {
@@ -709,7 +707,7 @@ emit_s3_line(struct ecs_log *lg, const struct s3_entry *e,
 		jv_free(s);
 		return;
 	}
-	json_begin(lg, ts, text, n);
+	json_begin(lg, ts, text, n, 0);
 	add_field(&lg->line, "sessionId", session);
 	add_field(&lg->line, "user", user);
 	add_field(&lg->line, "clusterArn", e->bucket->cluster_arn);

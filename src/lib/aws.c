@@ -768,9 +768,10 @@ on_http_done(struct http_request *h)
 	}
 	adopt_server_time(req, 0);
 	if (h->status >= 200 && h->status < 300) {
-		if (req->svc->protocol == AWS_PROTO_JSON ||
-		    (req->svc->protocol == AWS_PROTO_REST &&
-			!req->svc->s3_signing)) {
+		if (!req->raw_output &&
+		    (req->svc->protocol == AWS_PROTO_JSON ||
+			(req->svc->protocol == AWS_PROTO_REST &&
+			    !req->svc->s3_signing))) {
 			size_t i = 0;
 
 			while (i < h->response.len &&

@@ -1,0 +1,359 @@
+/* Reading CloudWatch Logs event pages (see logpage.h). */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jscan.h"
+#include "json.h"
+#include "logpage.h"
+#include "text.h"
+#include "util.h"
+
+enum { PAGE_EVENTS, PAGE_TOKEN, PAGE_SLOTS };
+enum { EV_TIMESTAMP, EV_MESSAGE, EV_INGESTION, EV_ID, EV_STREAM, EV_SLOTS };
+
+/* An event id or stream name to NUL-terminate in the body once the whole
+ * page has scanned cleanly (until then the jq path may need the body). */
+struct scanned_names {
+	size_t id_len, stream_len;
+};
+
+struct page_scan {
+	struct log_page *page;
+	const char *token_name;
+	struct scanned_names *names;
+	size_t cap;
+	int bad;
+};
+
+static int
+key_is(const char *key, size_t len, const char *name)
+{
+	return strlen(name) == len && memcmp(key, name, len) == 0;
+}
+
+static int
+page_slot(const char *key, size_t len, void *data)
+{
+	const struct page_scan *ps = data;
+
+	if (key_is(key, len, "events"))
+		return PAGE_EVENTS;
+	if (key_is(key, len, ps->token_name))
+		return PAGE_TOKEN;
+	return -1;
+}
+
+static int
+event_slot(const char *key, size_t len, void *data)
+{
+	(void)data;
+	if (key_is(key, len, "timestamp"))
+		return EV_TIMESTAMP;
+	if (key_is(key, len, "message"))
+		return EV_MESSAGE;
+	if (key_is(key, len, "ingestionTime"))
+		return EV_INGESTION;
+	if (key_is(key, len, "eventId"))
+		return EV_ID;
+	if (key_is(key, len, "logStreamName"))
+		return EV_STREAM;
+	return -1;
+}
+
+/* Reads an integer written with at most 15 digits and no fraction or
+ * exponent, which a double (and so jq) holds exactly. Returns -1 for
+ * any other value. */
+static int
+scan_integer(const struct jscan_value *v, int64_t *out)
+{
+	const char *p = v->start, *end = v->start + v->len;
+	int negative = 0;
+	int64_t n = 0;
+
+	if (v->kind != JSCAN_NUMBER)
+		return -1;
+	if (p < end && *p == '-') {
+		negative = 1;
+		p++;
+	}
+	if (p == end || end - p > 15)
+		return -1;
+	for (; p < end; p++) {
+		if (*p < '0' || *p > '9')
+			return -1;
+		n = n * 10 + (*p - '0');
+	}
+	*out = negative ? -n : n;
+	return 0;
+}
+
+/* Returns 1 when the bytes of an unescaped string value are valid UTF-8
+ * (no overlong forms, surrogates or values past U+10FFFF), as jq keeps
+ * them unchanged only then. Sets *has_del when a DEL byte occurs. */
+static int
+valid_utf8(const char *s, size_t len, int *has_del)
+{
+	const uint64_t ones = 0x0101010101010101ull;
+	const uint64_t high = 0x8080808080808080ull;
+	size_t i = 0;
+
+	*has_del = 0;
+	while (i < len) {
+		unsigned char c;
+		uint32_t cp;
+		size_t n;
+
+		/* Eight ASCII bytes at a time while there is no DEL. */
+		while (len - i >= 8) {
+			uint64_t w, del;
+
+			memcpy(&w, s + i, 8);
+			del = w ^ (ones * 0x7f);
+			if ((w & high) || ((del - ones) & ~del & high))
+				break;
+			i += 8;
+		}
+		if (i == len)
+			break;
+		c = (unsigned char)s[i];
+		if (c < 0x80) {
+			if (c == 0x7f)
+				*has_del = 1;
+			i++;
+			continue;
+		}
+		n = utf8_decode(s + i, len - i, &cp);
+		if (cp == 0xfffd && n == 1)
+			return 0;
+		i += n;
+	}
+	return 1;
+}
+
+/* Decodes a string value with jq, so escapes, lone surrogates and invalid
+ * UTF-8 come out as jq's parse of the page would give them. The decoded
+ * string is kept alive in p->doc. */
+static int
+decode_with_jq(struct log_page *p, const struct jscan_value *v,
+    struct log_page_event *ev)
+{
+	jv s = jv_parse_sized(v->start - 1, (int)v->len + 2);
+
+	if (jv_get_kind(s) != JV_KIND_STRING) {
+		jv_free(s);
+		return -1;
+	}
+	ev->message = jv_string_value(s);
+	ev->message_len = (size_t)jv_string_length_bytes(jv_copy(s));
+	ev->message_plain = 0;
+	p->doc = jv_array_append(p->doc, s);
+	return 0;
+}
+
+/* Returns 0 for an absent member or an unescaped string, which goes into
+ * *out (not yet NUL-terminated) and *len; -1 for anything else. */
+static int
+scan_name(const struct jscan_value *v, const char **out, size_t *len)
+{
+	if (v->kind == JSCAN_NONE) {
+		*out = NULL;
+		*len = 0;
+		return 0;
+	}
+	if (v->kind != JSCAN_STRING || v->escaped)
+		return -1;
+	*out = v->start;
+	*len = v->len;
+	return 0;
+}
+
+static void
+scan_event(const char *elem, size_t len, void *data)
+{
+	struct page_scan *ps = data;
+	struct log_page *p = ps->page;
+	struct jscan_value v[EV_SLOTS];
+	struct log_page_event ev;
+	struct scanned_names names;
+	const char *err;
+	int has_del;
+
+	if (ps->bad)
+		return;
+	memset(v, 0, sizeof(v));
+	memset(&ev, 0, sizeof(ev));
+	if (jscan_object(elem, len, event_slot, NULL, v, &err) < 0 ||
+	    scan_integer(&v[EV_TIMESTAMP], &ev.timestamp) < 0 ||
+	    v[EV_MESSAGE].kind != JSCAN_STRING ||
+	    scan_name(&v[EV_ID], &ev.event_id, &names.id_len) < 0 ||
+	    scan_name(&v[EV_STREAM], &ev.stream, &names.stream_len) < 0)
+		goto bad;
+	ev.ingestion_time = -1;
+	if (v[EV_INGESTION].kind != JSCAN_NONE &&
+	    scan_integer(&v[EV_INGESTION], &ev.ingestion_time) < 0)
+		goto bad;
+	if (ev.ingestion_time < 0)
+		ev.ingestion_time = -1;
+	if (!v[EV_MESSAGE].escaped &&
+	    valid_utf8(v[EV_MESSAGE].start, v[EV_MESSAGE].len, &has_del)) {
+		ev.message = v[EV_MESSAGE].start;
+		ev.message_len = v[EV_MESSAGE].len;
+		ev.message_plain = !has_del;
+	} else if (decode_with_jq(p, &v[EV_MESSAGE], &ev) < 0) {
+		goto bad;
+	}
+	if ((size_t)p->n == ps->cap) {
+		ps->cap = ps->cap ? ps->cap * 2 : 256;
+		p->events = xrealloc(p->events, ps->cap * sizeof(*p->events));
+		ps->names = xrealloc(ps->names, ps->cap * sizeof(*ps->names));
+	}
+	ps->names[p->n] = names;
+	p->events[p->n++] = ev;
+	return;
+bad:
+	ps->bad = 1;
+}
+
+static void
+page_reset(struct log_page *p)
+{
+	jv_free(p->doc);
+	p->doc = jv_null();
+	free(p->events);
+	p->events = NULL;
+	p->n = 0;
+	free(p->token);
+	p->token = NULL;
+	p->scanned = 0;
+}
+
+static void
+page_take_body(struct log_page *p, struct buf *body)
+{
+	memset(p, 0, sizeof(*p));
+	p->doc = jv_null();
+	p->body = *body;
+	buf_init(body);
+}
+
+static int
+parse_with_jq(struct log_page *p, const char *token_name, struct buf *err)
+{
+	size_t i = 0;
+	jv events;
+	const char *token;
+	int k, n;
+
+	page_reset(p);
+	while (i < p->body.len && isspace((unsigned char)p->body.data[i]))
+		i++;
+	/* An empty body reads as {}, as for every other JSON response. */
+	p->doc = i == p->body.len
+		     ? jv_object()
+		     : jv_parse_sized(p->body.data, (int)p->body.len);
+	if (!jv_is_valid(p->doc)) {
+		jv msg = jv_invalid_get_msg(p->doc);
+
+		buf_adds(err, jv_get_kind(msg) == JV_KIND_STRING
+				  ? jv_string_value(msg)
+				  : "parse error");
+		jv_free(msg);
+		p->doc = jv_null();
+		return -1;
+	}
+	token = json_str(p->doc, token_name);
+	p->token = token ? xstrdup(token) : NULL;
+	if (jv_get_kind(p->doc) != JV_KIND_OBJECT)
+		return 0;
+	events = jv_object_get(jv_copy(p->doc), jv_string("events"));
+	n = jv_get_kind(events) == JV_KIND_ARRAY
+		? jv_array_length(jv_copy(events))
+		: 0;
+	p->events = n > 0 ? xcalloc((size_t)n, sizeof(*p->events)) : NULL;
+	for (k = 0; k < n; k++) {
+		jv item = jv_array_get(jv_copy(events), k);
+		struct log_page_event *ev = &p->events[k];
+		double ingestion = json_num(item, "ingestionTime", -1);
+
+		/* Strings stay alive inside p->doc, which the page holds. */
+		ev->timestamp = (int64_t)json_num(item, "timestamp", 0);
+		ev->ingestion_time = ingestion >= 0 ? (int64_t)ingestion : -1;
+		ev->message = json_str(item, "message");
+		if (ev->message) {
+			jv m = jv_object_get(jv_copy(item),
+			    jv_string("message"));
+
+			ev->message_len =
+			    (size_t)jv_string_length_bytes(jv_copy(m));
+			jv_free(m);
+		} else {
+			ev->message = "";
+		}
+		ev->event_id = json_str(item, "eventId");
+		ev->stream = json_str(item, "logStreamName");
+		jv_free(item);
+	}
+	p->n = n;
+	jv_free(events);
+	return 0;
+}
+
+int
+log_page_read_jq(struct log_page *p, struct buf *body,
+    const char *token_name, struct buf *err)
+{
+	page_take_body(p, body);
+	return parse_with_jq(p, token_name, err);
+}
+
+int
+log_page_read(struct log_page *p, struct buf *body, const char *token_name,
+    struct buf *err)
+{
+	struct jscan_value v[PAGE_SLOTS];
+	struct page_scan ps;
+	const char *scan_err;
+	int i;
+
+	page_take_body(p, body);
+	p->doc = jv_array();
+	memset(v, 0, sizeof(v));
+	memset(&ps, 0, sizeof(ps));
+	ps.page = p;
+	ps.token_name = token_name;
+	if (jscan_object(p->body.data, p->body.len, page_slot, &ps, v,
+		&scan_err) < 0 ||
+	    v[PAGE_EVENTS].kind != JSCAN_ARRAY ||
+	    (v[PAGE_TOKEN].kind != JSCAN_NONE &&
+		(v[PAGE_TOKEN].kind != JSCAN_STRING || v[PAGE_TOKEN].escaped)))
+		goto fallback;
+	jscan_array(&v[PAGE_EVENTS], scan_event, &ps);
+	if (ps.bad)
+		goto fallback;
+	if (v[PAGE_TOKEN].kind == JSCAN_STRING)
+		p->token = xstrndup(v[PAGE_TOKEN].start, v[PAGE_TOKEN].len);
+	/* Every value is read, so the closing quotes of event ids and stream
+	 * names can become NUL terminators. */
+	for (i = 0; i < p->n; i++) {
+		struct log_page_event *ev = &p->events[i];
+
+		if (ev->event_id)
+			((char *)ev->event_id)[ps.names[i].id_len] = '\0';
+		if (ev->stream)
+			((char *)ev->stream)[ps.names[i].stream_len] = '\0';
+	}
+	free(ps.names);
+	p->scanned = 1;
+	return 0;
+fallback:
+	free(ps.names);
+	return parse_with_jq(p, token_name, err);
+}
+
+void
+log_page_free(struct log_page *p)
+{
+	page_reset(p);
+	buf_free(&p->body);
+}
