@@ -93,6 +93,10 @@ struct source_tag {
 	char *region, *group, *stream;	/* set once the reader has it */
 	char label[64];		/* "container/task" for text output */
 	const char *color;
+	/* JSON output: the members after eventId, which are the same for
+	 * every event of one group and stream. */
+	struct buf suffix;
+	char *suffix_group, *suffix_stream;
 	struct source_tag *next;
 };
 
@@ -184,6 +188,9 @@ tag_free(struct source_tag *t)
 	free(t->region);
 	free(t->group);
 	free(t->stream);
+	buf_free(&t->suffix);
+	free(t->suffix_group);
+	free(t->suffix_stream);
 	free(t);
 }
 
@@ -320,13 +327,35 @@ write_text(struct ecs_log *lg, int64_t ts, const char *message, size_t len,
 	finish_line(lg);
 }
 
+/* Appends the members of a logEvent record that follow eventId, and the
+ * closing brace. */
+static void
+add_record_suffix(struct buf *b, const struct log_event_view *ev)
+{
+	struct source_tag *t = ev->tag;
+	char *user;
+
+	add_field(b, "logGroupName", ev->group);
+	add_field(b, "logStreamName", ev->stream);
+	if (t && t->exec) {
+		user = session_user(ev->stream);
+		add_field(b, "sessionId", ev->stream);
+		add_field(b, "user", user);
+		add_field(b, "clusterArn", t->cluster_arn);
+		free(user);
+	} else if (t) {
+		add_field(b, "taskArn", t->task_arn);
+		add_field(b, "container", t->container);
+	}
+	buf_addc(b, '}');
+}
+
 static void
 emit_log_event(const struct log_event_view *ev, void *data)
 {
 	struct ecs_log *lg = data;
 	struct source_tag *t = ev->tag;
 	struct buf *b = &lg->line;
-	char *user;
 
 	if (lg->format != OUTPUT_JSON) {
 		write_text(lg, ev->timestamp, ev->message, ev->message_len,
@@ -341,19 +370,20 @@ emit_log_event(const struct log_event_view *ev, void *data)
 		add_int(b, ev->ingestion_time);
 	}
 	add_field(b, "eventId", ev->event_id);
-	add_field(b, "logGroupName", ev->group);
-	add_field(b, "logStreamName", ev->stream);
-	if (t && t->exec) {
-		user = session_user(ev->stream);
-		add_field(b, "sessionId", ev->stream);
-		add_field(b, "user", user);
-		add_field(b, "clusterArn", t->cluster_arn);
-		free(user);
-	} else if (t) {
-		add_field(b, "taskArn", t->task_arn);
-		add_field(b, "container", t->container);
+	if (t) {
+		if (!t->suffix_group || strcmp(t->suffix_group, ev->group) != 0 ||
+		    strcmp(t->suffix_stream, ev->stream) != 0) {
+			free(t->suffix_group);
+			free(t->suffix_stream);
+			t->suffix_group = xstrdup(ev->group);
+			t->suffix_stream = xstrdup(ev->stream);
+			buf_reset(&t->suffix);
+			add_record_suffix(&t->suffix, ev);
+		}
+		buf_add(b, t->suffix.data, t->suffix.len);
+	} else {
+		add_record_suffix(b, ev);
 	}
-	buf_addc(b, '}');
 	finish_line(lg);
 }
 

@@ -960,6 +960,7 @@ build_and_send(struct aws_request *req)
 	req->http.body = req->body.data;
 	req->http.body_len = req->body.len;
 	req->http.max_response = req->max_response;
+	req->http.receive_buffer = req->receive_buffer;
 	req->http.timeout_ms = req->timeout_ms;
 	req->http.done = on_http_done;
 	req->http.data = req;

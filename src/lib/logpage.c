@@ -23,7 +23,6 @@ struct page_scan {
 	const char *token_name;
 	struct scanned_names *names;
 	size_t cap;
-	int bad;
 };
 
 static int
@@ -47,7 +46,6 @@ page_slot(const char *key, size_t len, void *data)
 static int
 event_slot(const char *key, size_t len, void *data)
 {
-	(void)data;
 	if (key_is(key, len, "timestamp"))
 		return EV_TIMESTAMP;
 	if (key_is(key, len, "message"))
@@ -58,6 +56,7 @@ event_slot(const char *key, size_t len, void *data)
 		return EV_ID;
 	if (key_is(key, len, "logStreamName"))
 		return EV_STREAM;
+	(void)data;
 	return -1;
 }
 
@@ -168,23 +167,19 @@ scan_name(const struct jscan_value *v, const char **out, size_t *len)
 	return 0;
 }
 
-static void
-scan_event(const char *elem, size_t len, void *data)
+/* Adds the event whose members jscan_array_objects found. Returns -1
+ * for an event that only jq can read. */
+static int
+scan_event(struct jscan_value *v, void *data)
 {
 	struct page_scan *ps = data;
 	struct log_page *p = ps->page;
-	struct jscan_value v[EV_SLOTS];
 	struct log_page_event ev;
 	struct scanned_names names;
-	const char *err;
 	int has_del;
 
-	if (ps->bad)
-		return;
-	memset(v, 0, sizeof(v));
 	memset(&ev, 0, sizeof(ev));
-	if (jscan_object(elem, len, event_slot, NULL, v, &err) < 0 ||
-	    scan_integer(&v[EV_TIMESTAMP], &ev.timestamp) < 0 ||
+	if (scan_integer(&v[EV_TIMESTAMP], &ev.timestamp) < 0 ||
 	    v[EV_MESSAGE].kind != JSCAN_STRING ||
 	    scan_name(&v[EV_ID], &ev.event_id, &names.id_len) < 0 ||
 	    scan_name(&v[EV_STREAM], &ev.stream, &names.stream_len) < 0)
@@ -210,9 +205,9 @@ scan_event(const char *elem, size_t len, void *data)
 	}
 	ps->names[p->n] = names;
 	p->events[p->n++] = ev;
-	return;
+	return 0;
 bad:
-	ps->bad = 1;
+	return -1;
 }
 
 static void
@@ -311,7 +306,7 @@ int
 log_page_read(struct log_page *p, struct buf *body, const char *token_name,
     struct buf *err)
 {
-	struct jscan_value v[PAGE_SLOTS];
+	struct jscan_value v[PAGE_SLOTS], fields[EV_SLOTS];
 	struct page_scan ps;
 	const char *scan_err;
 	int i;
@@ -328,8 +323,8 @@ log_page_read(struct log_page *p, struct buf *body, const char *token_name,
 	    (v[PAGE_TOKEN].kind != JSCAN_NONE &&
 		(v[PAGE_TOKEN].kind != JSCAN_STRING || v[PAGE_TOKEN].escaped)))
 		goto fallback;
-	jscan_array(&v[PAGE_EVENTS], scan_event, &ps);
-	if (ps.bad)
+	if (jscan_array_objects(&v[PAGE_EVENTS], event_slot, &ps, fields,
+		EV_SLOTS, scan_event) < 0)
 		goto fallback;
 	if (v[PAGE_TOKEN].kind == JSCAN_STRING)
 		p->token = xstrndup(v[PAGE_TOKEN].start, v[PAGE_TOKEN].len);

@@ -483,8 +483,10 @@ source_submit(struct log_source *s)
 	else
 		req = aws_json_request(r->ctx, &aws_logs, s->region,
 		    "FilterLogEvents", filter_input(s));
-	/* Pages are read by log_page_read, mostly without jq's parser. */
+	/* Pages are read by log_page_read, mostly without jq's parser. A
+	 * full page is about 1 to 2 MiB. */
 	req->raw_output = 1;
+	req->receive_buffer = 256 * 1024;
 	s->in_flight = 1;
 	r->in_flight++;
 	aws_submit(req, source_done, s);
