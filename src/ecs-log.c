@@ -36,6 +36,10 @@ static const char usage[] =
     "                        clusters instead (CloudWatch Logs or S3, as\n"
     "                        the cluster's executeCommandConfiguration\n"
     "                        says)\n"
+    "      --log-group NAME  read a CloudWatch Logs group directly, without\n"
+    "                        looking up tasks: all of its streams, or\n"
+    "                        those that --log-stream names\n"
+    "      --log-stream NAME a stream of --log-group (repeatable)\n"
     "\n"
     "Reading:\n"
     "      --since TIME      events at or after TIME; with a service or\n"
@@ -77,11 +81,20 @@ enum {
 	OPT_FILTER,
 	OPT_EXEC_SESSIONS,
 	OPT_POLL,
+	OPT_LOG_GROUP,
+	OPT_LOG_STREAM,
 };
 
 /* S3 exec logs are read in pieces of this size, so memory stays bounded
  * whatever the size of a session's log. */
 #define S3_CHUNK ((long long)8 << 20)
+
+/* JSON output: the members of a logEvent record after eventId, which are
+ * the same for every event of one source, group and stream. */
+struct record_suffix {
+	struct buf text;
+	char *group, *stream;	/* what text was built for */
+};
 
 /* The source of an event: a container of a task, or an exec session log. */
 struct source_tag {
@@ -93,10 +106,7 @@ struct source_tag {
 	char *region, *group, *stream;	/* set once the reader has it */
 	char label[64];		/* "container/task" for text output */
 	const char *color;
-	/* JSON output: the members after eventId, which are the same for
-	 * every event of one group and stream. */
-	struct buf suffix;
-	char *suffix_group, *suffix_stream;
+	struct record_suffix suffix;
 	struct source_tag *next;
 };
 
@@ -141,6 +151,7 @@ struct ecs_log {
 	char **ring;
 	size_t ring_start, ring_len;
 	struct buf line;
+	struct record_suffix untagged_suffix;	/* events without a tag */
 };
 
 static const char *const palette[] = {
@@ -156,6 +167,14 @@ label_color(const char *label)
 	for (; *label; label++)
 		h = (h ^ (unsigned char)*label) * 16777619u;
 	return palette[h % (sizeof(palette) / sizeof(palette[0]))];
+}
+
+static void
+record_suffix_free(struct record_suffix *suffix)
+{
+	buf_free(&suffix->text);
+	free(suffix->group);
+	free(suffix->stream);
 }
 
 static struct source_tag *
@@ -188,9 +207,7 @@ tag_free(struct source_tag *t)
 	free(t->region);
 	free(t->group);
 	free(t->stream);
-	buf_free(&t->suffix);
-	free(t->suffix_group);
-	free(t->suffix_stream);
+	record_suffix_free(&t->suffix);
 	free(t);
 }
 
@@ -356,6 +373,7 @@ emit_log_event(const struct log_event_view *ev, void *data)
 	struct ecs_log *lg = data;
 	struct source_tag *t = ev->tag;
 	struct buf *b = &lg->line;
+	struct record_suffix *suffix;
 
 	if (lg->format != OUTPUT_JSON) {
 		write_text(lg, ev->timestamp, ev->message, ev->message_len,
@@ -370,20 +388,17 @@ emit_log_event(const struct log_event_view *ev, void *data)
 		add_int(b, ev->ingestion_time);
 	}
 	add_field(b, "eventId", ev->event_id);
-	if (t) {
-		if (!t->suffix_group || strcmp(t->suffix_group, ev->group) != 0 ||
-		    strcmp(t->suffix_stream, ev->stream) != 0) {
-			free(t->suffix_group);
-			free(t->suffix_stream);
-			t->suffix_group = xstrdup(ev->group);
-			t->suffix_stream = xstrdup(ev->stream);
-			buf_reset(&t->suffix);
-			add_record_suffix(&t->suffix, ev);
-		}
-		buf_add(b, t->suffix.data, t->suffix.len);
-	} else {
-		add_record_suffix(b, ev);
+	suffix = t ? &t->suffix : &lg->untagged_suffix;
+	if (!suffix->group || strcmp(suffix->group, ev->group) != 0 ||
+	    strcmp(suffix->stream, ev->stream) != 0) {
+		free(suffix->group);
+		free(suffix->stream);
+		suffix->group = xstrdup(ev->group);
+		suffix->stream = xstrdup(ev->stream);
+		buf_reset(&suffix->text);
+		add_record_suffix(&suffix->text, ev);
 	}
+	buf_add(b, suffix->text.data, suffix->text.len);
 	finish_line(lg);
 }
 
@@ -990,6 +1005,7 @@ free_all(struct ecs_log *lg)
 	jv_free(lg->records);
 	jv_free(lg->s3_seen);
 	buf_free(&lg->line);
+	record_suffix_free(&lg->untagged_suffix);
 	aws_ctx_free(&lg->ctx);
 }
 
@@ -1010,6 +1026,8 @@ main(int argc, char **argv)
 	    {"filter", required_argument, NULL, OPT_FILTER},
 	    {"output", required_argument, NULL, 'o'},
 	    {"exec-sessions", no_argument, NULL, OPT_EXEC_SESSIONS},
+	    {"log-group", required_argument, NULL, OPT_LOG_GROUP},
+	    {"log-stream", required_argument, NULL, OPT_LOG_STREAM},
 	    {NULL, 0, NULL, 0},
 	};
 	struct cli_common common = {0};
@@ -1018,7 +1036,8 @@ main(int argc, char **argv)
 	struct buf err = BUF_INIT;
 	const char *format = NULL, *since = NULL, *until = NULL;
 	const char *cluster = NULL, **services = NULL, **tasks = NULL;
-	size_t n_services = 0, n_tasks = 0, n_targets, i;
+	const char *log_group = NULL, **log_streams = NULL;
+	size_t n_services = 0, n_tasks = 0, n_log_streams = 0, n_targets, i;
 	double poll_seconds = 5;
 	long tail = 0;
 	char *end;
@@ -1085,6 +1104,16 @@ main(int argc, char **argv)
 		case OPT_EXEC_SESSIONS:
 			lg.exec_sessions = 1;
 			break;
+		case OPT_LOG_GROUP:
+			if (log_group)
+				die_usage("--log-group can be given only once");
+			log_group = optarg;
+			break;
+		case OPT_LOG_STREAM:
+			log_streams = xrealloc(log_streams,
+			    (n_log_streams + 1) * sizeof(*log_streams));
+			log_streams[n_log_streams++] = optarg;
+			break;
 		default:
 			die_usage("unexpected option");
 		}
@@ -1097,6 +1126,15 @@ main(int argc, char **argv)
 		die_usage("--exec-sessions cannot be combined with "
 			  "--service, --task or --container, because it reads "
 			  "whole clusters: give --cluster or cluster records");
+	if (n_log_streams && !log_group)
+		die_usage("--log-stream needs --log-group, the group that "
+			  "contains the stream");
+	if (log_group && (cluster || n_services || n_tasks ||
+			     lg.to.container || lg.exec_sessions))
+		die_usage("--log-group cannot be combined with --cluster, "
+			  "--service, --task, --container or --exec-sessions, "
+			  "because it reads the group without looking up "
+			  "tasks");
 	lg.terminal = stdout_is_terminal();
 	lg.format = format ? output_parse(format, 1u << OUTPUT_JSON |
 							  1u << OUTPUT_TEXT |
@@ -1133,7 +1171,7 @@ main(int argc, char **argv)
 		add_spec(&lg, SPEC_TASK, cluster, tasks[i], NULL, jv_null());
 	if (cluster && !n_services && !n_tasks)
 		add_spec(&lg, SPEC_CLUSTER, cluster, NULL, NULL, jv_null());
-	if (lg.n_specs == 0) {
+	if (lg.n_specs == 0 && !log_group) {
 		if (isatty(STDIN_FILENO))
 			die_usage("missing target: give --cluster, --service "
 				  "or --task, or pipe records from ecs-ls");
@@ -1157,7 +1195,16 @@ main(int argc, char **argv)
 	lg.reader = log_reader_new(&lg.ctx, &lg.ro, emit_log_event, &lg);
 	lg.resolver = target_resolver_new(&lg.ctx, &lg.to);
 
-	if (lg.exec_sessions) {
+	if (log_group) {
+		/* Events of these sources carry no tag: no task or container
+		 * is known for them. */
+		for (i = 0; i < n_log_streams; i++)
+			log_reader_add_stream(lg.reader, lg.ctx.region,
+			    log_group, log_streams[i], NULL);
+		if (n_log_streams == 0)
+			log_reader_add_group(lg.reader, lg.ctx.region,
+			    log_group, NULL);
+	} else if (lg.exec_sessions) {
 		lg.dynamic = 0;
 		setup_exec_sessions(&lg);
 		lg.to_ring = tail > 0;
@@ -1179,6 +1226,7 @@ main(int argc, char **argv)
 
 	if (log_reader_failed(lg.reader))
 		lg.failed = 1;
+	free(log_streams);
 	free_all(&lg);
 	buf_free(&err);
 	if (stop_signal)
