@@ -12,16 +12,21 @@
 enum { PAGE_EVENTS, PAGE_TOKEN, PAGE_SLOTS };
 enum { EV_TIMESTAMP, EV_MESSAGE, EV_INGESTION, EV_ID, EV_STREAM, EV_SLOTS };
 
-/* An event id or stream name to NUL-terminate in the body once the whole
- * page has scanned cleanly (until then the jq path may need the body). */
-struct scanned_names {
+/* What is left to do for an event once the whole page has scanned
+ * cleanly: NUL-terminate its event id and stream name in the body (until
+ * then the jq path may need the body), and point its message into the
+ * page's decoded text, which may still move while it grows. */
+struct scan_fixup {
 	size_t id_len, stream_len;
+	size_t decoded_at;	/* offset in p->decoded, or NOT_DECODED */
 };
+
+#define NOT_DECODED ((size_t)-1)
 
 struct page_scan {
 	struct log_page *page;
 	const char *token_name;
-	struct scanned_names *names;
+	struct scan_fixup *fixups;
 	size_t cap;
 };
 
@@ -130,6 +135,54 @@ valid_utf8(const char *s, size_t len, int *has_del)
 	return 1;
 }
 
+static unsigned
+hex4(const char *p)
+{
+	unsigned v = 0;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		char c = p[i];
+
+		v = v << 4 |
+		    (unsigned)(c <= '9' ? c - '0' : (c | 32) - 'a' + 10);
+	}
+	return v;
+}
+
+/* Returns 1 when every \u escape of a high surrogate in a scanned string
+ * is followed by a low one. jq 1.6 rejects a whole document with an
+ * unpaired high surrogate, so those strings go to jq, which decides. */
+static int
+surrogates_paired(const char *s, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		unsigned c;
+
+		if (s[i] != '\\') {
+			i++;
+			continue;
+		}
+		if (s[i + 1] != 'u') {
+			i += 2;
+			continue;
+		}
+		c = hex4(s + i + 2);
+		i += 6;
+		if (c < 0xd800 || c > 0xdbff)
+			continue;
+		if (len - i < 6 || s[i] != '\\' || s[i + 1] != 'u')
+			return 0;
+		c = hex4(s + i + 2);
+		if (c < 0xdc00 || c > 0xdfff)
+			return 0;
+		i += 6;
+	}
+	return 1;
+}
+
 /* Decodes a string value with jq, so escapes, lone surrogates and invalid
  * UTF-8 come out as jq's parse of the page would give them. The decoded
  * string is kept alive in p->doc. */
@@ -175,14 +228,16 @@ scan_event(struct jscan_value *v, void *data)
 	struct page_scan *ps = data;
 	struct log_page *p = ps->page;
 	struct log_page_event ev;
-	struct scanned_names names;
+	struct scan_fixup fixup;
+	const struct jscan_value *message = &v[EV_MESSAGE];
 	int has_del;
 
 	memset(&ev, 0, sizeof(ev));
+	fixup.decoded_at = NOT_DECODED;
 	if (scan_integer(&v[EV_TIMESTAMP], &ev.timestamp) < 0 ||
 	    v[EV_MESSAGE].kind != JSCAN_STRING ||
-	    scan_name(&v[EV_ID], &ev.event_id, &names.id_len) < 0 ||
-	    scan_name(&v[EV_STREAM], &ev.stream, &names.stream_len) < 0)
+	    scan_name(&v[EV_ID], &ev.event_id, &fixup.id_len) < 0 ||
+	    scan_name(&v[EV_STREAM], &ev.stream, &fixup.stream_len) < 0)
 		goto bad;
 	ev.ingestion_time = -1;
 	if (v[EV_INGESTION].kind != JSCAN_NONE &&
@@ -190,20 +245,28 @@ scan_event(struct jscan_value *v, void *data)
 		goto bad;
 	if (ev.ingestion_time < 0)
 		ev.ingestion_time = -1;
-	if (!v[EV_MESSAGE].escaped &&
-	    valid_utf8(v[EV_MESSAGE].start, v[EV_MESSAGE].len, &has_del)) {
-		ev.message = v[EV_MESSAGE].start;
-		ev.message_len = v[EV_MESSAGE].len;
+	if (!valid_utf8(message->start, message->len, &has_del)) {
+		if (decode_with_jq(p, message, &ev) < 0)
+			goto bad;
+	} else if (!message->escaped) {
+		ev.message = message->start;
+		ev.message_len = message->len;
 		ev.message_plain = !has_del;
-	} else if (decode_with_jq(p, &v[EV_MESSAGE], &ev) < 0) {
+	} else if (surrogates_paired(message->start, message->len)) {
+		/* Other escapes decode the same in jscan as in jq. */
+		fixup.decoded_at = p->decoded.len;
+		jscan_string(message, &p->decoded);
+		ev.message_len = p->decoded.len - fixup.decoded_at;
+	} else if (decode_with_jq(p, message, &ev) < 0) {
 		goto bad;
 	}
 	if ((size_t)p->n == ps->cap) {
 		ps->cap = ps->cap ? ps->cap * 2 : 256;
 		p->events = xrealloc(p->events, ps->cap * sizeof(*p->events));
-		ps->names = xrealloc(ps->names, ps->cap * sizeof(*ps->names));
+		ps->fixups =
+		    xrealloc(ps->fixups, ps->cap * sizeof(*ps->fixups));
 	}
-	ps->names[p->n] = names;
+	ps->fixups[p->n] = fixup;
 	p->events[p->n++] = ev;
 	return 0;
 bad:
@@ -220,6 +283,7 @@ page_reset(struct log_page *p)
 	p->n = 0;
 	free(p->token);
 	p->token = NULL;
+	buf_free(&p->decoded);
 	p->scanned = 0;
 }
 
@@ -332,17 +396,20 @@ log_page_read(struct log_page *p, struct buf *body, const char *token_name,
 	 * names can become NUL terminators. */
 	for (i = 0; i < p->n; i++) {
 		struct log_page_event *ev = &p->events[i];
+		const struct scan_fixup *fixup = &ps.fixups[i];
 
 		if (ev->event_id)
-			((char *)ev->event_id)[ps.names[i].id_len] = '\0';
+			((char *)ev->event_id)[fixup->id_len] = '\0';
 		if (ev->stream)
-			((char *)ev->stream)[ps.names[i].stream_len] = '\0';
+			((char *)ev->stream)[fixup->stream_len] = '\0';
+		if (fixup->decoded_at != NOT_DECODED)
+			ev->message = p->decoded.data + fixup->decoded_at;
 	}
-	free(ps.names);
+	free(ps.fixups);
 	p->scanned = 1;
 	return 0;
 fallback:
-	free(ps.names);
+	free(ps.fixups);
 	return parse_with_jq(p, token_name, err);
 }
 

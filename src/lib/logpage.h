@@ -30,6 +30,7 @@ struct log_page_event {
 
 struct log_page {
 	struct buf body;	/* the response; scanned events point into it */
+	struct buf decoded;	/* scanned messages that had escapes */
 	jv doc;			/* jq's parse of the body, or the messages
 				   that needed decoding; events point into it */
 	struct log_page_event *events;

@@ -109,6 +109,18 @@ static const struct page_case cases[] = {
 	"{\"timestamp\":2,\"message\":\"\\udfff\"}],"
 	"\"nextForwardToken\":\"f\"}",
 	"nextForwardToken", 1},
+    {"escaped backslash before u",
+	"{\"events\":[{\"timestamp\":1,\"message\":\"path \\\\ud800 and "
+	"\\\\\\ud83d\\ude00\"}],\"nextForwardToken\":\"f\"}",
+	"nextForwardToken", 1},
+    {"escapes with invalid UTF-8",
+	"{\"events\":[{\"timestamp\":1,\"message\":\"a\\\"b\xff\\n\"}],"
+	"\"nextForwardToken\":\"f\"}",
+	"nextForwardToken", 1},
+    {"surrogate pair at the end",
+	"{\"events\":[{\"timestamp\":1,\"message\":\"x\\ud83d\\ude00\"}],"
+	"\"nextForwardToken\":\"f\"}",
+	"nextForwardToken", 1},
     {"raw UTF-8",
 	"{\"events\":[{\"timestamp\":1,\"message\":\"caf\xc3\xa9 \xe2\x9c\x93"
 	" \xf0\x9f\x98\x80\"}],\"nextForwardToken\":\"f\"}",
