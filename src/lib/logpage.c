@@ -12,9 +12,9 @@
 enum { PAGE_EVENTS, PAGE_TOKEN, PAGE_SLOTS };
 enum { EV_TIMESTAMP, EV_MESSAGE, EV_INGESTION, EV_ID, EV_STREAM, EV_SLOTS };
 
-/* What is left to do for an event once the whole page has scanned
- * cleanly: NUL-terminate its event id and stream name in the body (until
- * then the jq path may need the body), and point its message into the
+/* The work left for an event once the whole page has scanned cleanly:
+ * NUL-terminating its event id and stream name in the body (until then
+ * the jq path may need the body), and pointing its message into the
  * page's decoded text, which may still move while it grows. */
 struct scan_fixup {
 	size_t id_len, stream_len;
@@ -66,7 +66,7 @@ event_slot(const char *key, size_t len, void *data)
 }
 
 /* Reads an integer written with at most 15 digits and no fraction or
- * exponent, which a double (and so jq) holds exactly. Returns -1 for
+ * exponent, which a double (and so jq) represents exactly. Returns -1 for
  * any other value. */
 static int
 scan_integer(const struct jscan_value *v, int64_t *out)
