@@ -293,7 +293,8 @@ page_take_body(struct log_page *p, struct buf *body)
 	memset(p, 0, sizeof(*p));
 	p->doc = jv_null();
 	p->body = *body;
-	buf_init(body);
+	body->data = NULL;
+	body->len = body->cap = 0;
 }
 
 static int
