@@ -275,6 +275,52 @@ check_invalid_json(void)
 	}
 }
 
+/* Pages of messages built at random from fragments that take every path
+ * of the scanner: plain text, each escape, surrogate pairs, lone low
+ * surrogates, raw UTF-8, invalid bytes and DEL. A fixed seed keeps the
+ * pages the same from run to run. */
+static void
+check_random_pages(void)
+{
+	static const char *const fragments[] = {
+	    "plain", " ", "\\\"", "\\\\", "\\/", "\\b", "\\f", "\\n",
+	    "\\r", "\\t", "\\u0000", "\\u001f", "\\u007f", "\\u00e9",
+	    "\\u2028", "\\uffff", "\\ud83d\\ude00", "\\udc00", "\\\\ud800",
+	    "\xc3\xa9", "\xe2\x9c\x93", "\xf0\x9f\x98\x80", "\x7f", "\xff",
+	    "\xc0\xaf", "\xed\xa0\x80", "\xe2\x9c", "{\\\"k\\\":1}",
+	};
+	size_t n_fragments = sizeof(fragments) / sizeof(fragments[0]);
+	unsigned seed = 12345;
+	char name[32];
+	int page, i, j;
+
+	for (page = 0; page < 200; page++) {
+		struct buf body = BUF_INIT;
+		struct page_case c = {name, NULL, "nextForwardToken", 1};
+
+		buf_adds(&body, "{\"events\":[");
+		for (i = 0; i < 20; i++) {
+			int parts;
+
+			seed = seed * 1103515245u + 12345u;
+			parts = (int)(seed >> 16) % 8;
+			buf_addf(&body, "%s{\"timestamp\":%d,\"message\":\"",
+			    i ? "," : "", i);
+			for (j = 0; j < parts; j++) {
+				seed = seed * 1103515245u + 12345u;
+				buf_adds(&body,
+				    fragments[(seed >> 16) % n_fragments]);
+			}
+			buf_adds(&body, "\"}");
+		}
+		buf_adds(&body, "],\"nextForwardToken\":\"f\"}");
+		snprintf(name, sizeof(name), "random page %d", page);
+		c.body = body.data;
+		check_case(&c, body.len);
+		buf_free(&body);
+	}
+}
+
 int
 main(void)
 {
@@ -283,6 +329,7 @@ main(void)
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		check_case(&cases[i], strlen(cases[i].body));
 	check_large_page();
+	check_random_pages();
 	check_invalid_json();
 	return done_testing();
 }
