@@ -2,12 +2,13 @@
 # Benchmarks ecs-log reading 100,000 events of one stream against the AWS
 # CLI doing the same on the same local server, and writes
 # bench/RESULTS-log.md. It measures:
-#   ecs-log (GetLogEvents, and FilterLogEvents with --filter ''), given
-#   the group and stream as the peers are, and finding them through ECS
-#   from a task, against Debian's AWS CLI v2 `aws logs tail` and the
-#   image's AWS CLI v1 `aws logs filter-log-events`, on moto and on
-#   bench/logs-canned.py, whose replies are rendered at start so the
-#   clients' own cost shows (and how long curl takes to fetch them);
+#   ecs-log (GetLogEvents, and FilterLogEvents with --filter '') against
+#   Debian's AWS CLI v2 `aws logs tail` and the image's AWS CLI v1
+#   `aws logs filter-log-events`. ecs-log is given the group and stream,
+#   as the peers are, and also finds them through ECS from a task. The
+#   servers are moto and bench/logs-canned.py, whose replies are rendered
+#   at start so the clients' own cost shows (curl's time to fetch them
+#   is measured too);
 #   the peak memory of ecs-log reading 10,000, 100,000 and 1,000,000
 #   events, and following a stream while 10,000 or 100,000 events arrive.
 # RUNS (default 5) sets the runs per measurement.
@@ -173,8 +174,9 @@ echo "bench: $EVENTS events on the canned server" >&2
 start_canned "$EVENTS"
 LOGS_URL=$CANNED
 compare "canned"
-# GNU time rounds wall time to 10 ms, coarse for ecs-log's rows; bash's
-# clock (with a bash start in each run) gives the ratio more exactly.
+# GNU time rounds wall time to 10 ms, which is coarse for ecs-log's rows.
+# bash's clock (with a bash start in each run) gives the ratio more
+# exactly.
 direct_ms=$(fastest_ms 5 bash -c ecs_log_direct)
 tail_ms=$(fastest_ms 5 bash -c aws_tail)
 
