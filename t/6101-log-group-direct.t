@@ -43,6 +43,47 @@ like "$(head -1 <<<"$out")" '^[0-9T:.-]+Z? web/2 second$' \
 out=$(ecs-log --log-group /direct/app --log-stream web/1 -n 1 </dev/null)
 is "$(jq -r .message <<<"$out")" "third" "--tail 1: the last event"
 
+# Following one stream and a whole group: late events arrive, and SIGTERM
+# ends each run.
+follower=
+stop_follower()
+{
+	local status=0
+	if [ -n "$follower" ]; then
+		kill "$follower" 2>/dev/null
+		wait "$follower"
+		status=$?
+	fi
+	follower=
+	return $status
+}
+at_exit stop_follower
+
+for mode in stream group; do
+	out=$TEST_SCRATCH/follow-$mode.out
+	if [ "$mode" = stream ]; then
+		ecs-log --log-group /direct/app --log-stream web/1 --follow \
+			--poll 0.2 </dev/null >"$out" 2>"$TEST_SCRATCH/err" &
+		expected=3
+	else
+		ecs-log --log-group /direct/app --follow --poll 0.2 \
+			</dev/null >"$out" 2>"$TEST_SCRATCH/err" &
+		expected=7
+	fi
+	follower=$!
+	wait_for_lines "$out" $((expected - 1))
+	ok $? "follow $mode: existing events printed"
+	put_events /direct/app web/1 "$((base + 10 + expected)):late $mode" \
+		>/dev/null
+	wait_for_lines "$out" "$expected"
+	ok $? "follow $mode: a late event printed"
+	is "$(tail -1 "$out" | jq -r .message)" "late $mode" \
+		"follow $mode: the late event last"
+	stop_follower
+	is "$?" 143 "follow $mode: SIGTERM ends it with status 143"
+	is "$(cat "$TEST_SCRATCH/err")" "" "follow $mode: nothing on stderr"
+done
+
 out=$(ecs-log --log-group /direct/missing --log-stream web/1 </dev/null 2>&1)
 is "$?" 0 "missing group: exit status 0"
 like "$out" 'ResourceNotFoundException.*log group "/direct/missing"' \
