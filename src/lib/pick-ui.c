@@ -1266,6 +1266,25 @@ decide_early(struct ui *ui)
 	return -1;
 }
 
+/* Waits until the input has its first records or has ended, before the
+ * terminal is opened. In "ecs-ls clusters | ecs-pick | ecs-ls tasks |
+ * ecs-pick" the second picker's input starts only after the first one has
+ * chosen, so the second neither reads the first one's keys nor saves its
+ * raw terminal mode as the mode to restore. */
+static void
+wait_first_piece(struct ui *ui)
+{
+	while (loading(ui) && ui->store.n_pieces == 0) {
+		struct pollfd p;
+
+		p.fd = ui->loader.pipe[0];
+		p.events = POLLIN;
+		if (poll(&p, 1, -1) < 0 && errno != EINTR)
+			die("poll failed: %s", strerror(errno));
+		loader_collect(ui);
+	}
+}
+
 static void
 ui_free(struct ui *ui, struct display **displays)
 {
@@ -1327,13 +1346,6 @@ pick_interactive(const struct pick_options *o)
 	}
 	ui->o = o;
 	ui->preview.out_fd = ui->preview.in_fd = -1;
-	ui->have_term = term_open(&ui->term) == 0;
-	if (!ui->have_term && !o->select_1 && !o->exit_0) {
-		error("cannot open the terminal /dev/tty: %s; use --filter "
-		      "QUERY or --via to pick without one",
-		    strerror(errno));
-		return PICK_EXIT_ERROR;
-	}
 	ui->nthreads = store_threads();
 	displays = xcalloc((size_t)ui->nthreads, sizeof(*displays));
 	for (i = 0; i < ui->nthreads; i++) {
@@ -1350,6 +1362,16 @@ pick_interactive(const struct pick_options *o)
 	ui->cursor = ui->query.len;
 	ui->query_changed = 1;
 	loader_start(ui, displays);
+	wait_first_piece(ui);
+
+	ui->have_term = term_open(&ui->term) == 0;
+	if (!ui->have_term && !o->select_1 && !o->exit_0) {
+		error("cannot open the terminal /dev/tty: %s; use --filter "
+		      "QUERY or --via to pick without one",
+		    strerror(errno));
+		ui_free(ui, displays);
+		return PICK_EXIT_ERROR;
+	}
 
 	status = -1;
 	if (o->select_1 || o->exit_0)
