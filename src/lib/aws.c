@@ -768,9 +768,10 @@ on_http_done(struct http_request *h)
 	}
 	adopt_server_time(req, 0);
 	if (h->status >= 200 && h->status < 300) {
-		if (req->svc->protocol == AWS_PROTO_JSON ||
-		    (req->svc->protocol == AWS_PROTO_REST &&
-			!req->svc->s3_signing)) {
+		if (!req->raw_output &&
+		    (req->svc->protocol == AWS_PROTO_JSON ||
+			(req->svc->protocol == AWS_PROTO_REST &&
+			    !req->svc->s3_signing))) {
 			size_t i = 0;
 
 			while (i < h->response.len &&
@@ -959,6 +960,7 @@ build_and_send(struct aws_request *req)
 	req->http.body = req->body.data;
 	req->http.body_len = req->body.len;
 	req->http.max_response = req->max_response;
+	req->http.receive_buffer = req->receive_buffer;
 	req->http.timeout_ms = req->timeout_ms;
 	req->http.done = on_http_done;
 	req->http.data = req;
