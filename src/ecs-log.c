@@ -1157,6 +1157,7 @@ main(int argc, char **argv)
 	lg.ro.follow = lg.follow;
 	lg.ro.tail = tail;
 	lg.ro.poll_max_ms = (int64_t)(poll_seconds * 1000);
+	lg.ro.missing_is_error = log_group != NULL;
 	lg.to.has_since = lg.ro.has_start;
 	lg.to.since_ms = lg.ro.start_ms;
 	lg.to.has_until = lg.ro.has_end;

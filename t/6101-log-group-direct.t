@@ -85,9 +85,10 @@ for mode in stream group; do
 done
 
 out=$(ecs-log --log-group /direct/missing --log-stream web/1 </dev/null 2>&1)
-is "$?" 0 "missing group: exit status 0"
+is "$?" 1 "missing group: exit status 1"
 like "$out" 'ResourceNotFoundException.*log group "/direct/missing"' \
-	"missing group: the group named in the warning"
+	"missing group: the group named in the error"
+like "$out" 'describe-log-streams' "missing group: the error says what to check"
 
 out=$(ecs-log --log-stream web/1 </dev/null 2>&1)
 is "$?" 2 "--log-stream alone: usage error"

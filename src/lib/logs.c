@@ -752,7 +752,14 @@ source_failed(struct log_source *s, struct aws_request *req)
 	} else if (req->error.code &&
 		   strcmp(req->error.code, "ResourceNotFoundException") ==
 		       0) {
-		warning("%s", msg.data);
+		if (r->opt.missing_is_error) {
+			error("%s; check the name with aws logs "
+			      "describe-log-groups or describe-log-streams",
+			    msg.data);
+			r->failed = 1;
+		} else {
+			warning("%s", msg.data);
+		}
 		s->finished = 1;
 	} else if (is_retryable(req) &&
 		   (r->opt.follow || s->retries < RETRY_ROUNDS)) {

@@ -55,6 +55,9 @@ struct log_reader_options {
 	long tail;			/* > 0: only the last N events */
 	const char *filter_pattern;	/* NULL: GetLogEvents per stream */
 	int64_t poll_max_ms;		/* following: longest idle wait */
+	/* The user named the groups and streams, so one that does not exist
+	 * is an error unless following, instead of a warning. */
+	int missing_is_error;
 };
 
 struct log_reader *log_reader_new(struct aws_ctx *ctx,
