@@ -48,8 +48,11 @@ put_u64(unsigned char *p, uint64_t v)
 }
 
 /* Strips NULs, then blanks, from both ends, as the reference client does:
- * clients pad with spaces, the service pads channel_closed with NULs. */
-static void
+ * clients pad with spaces, the service pads channel_closed with NULs.
+ * Returns -1 when a NUL remains inside: as a C string such a type would
+ * pass for its first part, where the reference client sees an unknown
+ * type. */
+static int
 read_type(const unsigned char *p, char out[SSM_TYPE_SIZE + 1])
 {
 	size_t start = 0, end = SSM_TYPE_SIZE;
@@ -65,6 +68,7 @@ read_type(const unsigned char *p, char out[SSM_TYPE_SIZE + 1])
 		end--;
 	memcpy(out, p + start, end - start);
 	out[end - start] = '\0';
+	return memchr(out, '\0', end - start) ? -1 : 0;
 }
 
 int
@@ -85,7 +89,10 @@ ssm_msg_parse(const void *frame, size_t len, struct ssm_msg *m,
 		return -1;
 	}
 	m->header_length = hl;
-	read_type(p + OFF_TYPE, m->type);
+	if (read_type(p + OFF_TYPE, m->type) < 0) {
+		*why = "NUL byte inside the message type";
+		return -1;
+	}
 	m->schema_version = get_u32(p + OFF_SCHEMA);
 	m->created_ms = get_u64(p + OFF_CREATED);
 	m->sequence_number = (int64_t)get_u64(p + OFF_SEQUENCE);

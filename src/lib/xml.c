@@ -166,6 +166,9 @@ xml_text(const char *xml, size_t len, const char *tag, struct buf *out)
 
 	if (!xml_find(xml, len, &pos, tag, &inner, &inner_len))
 		return 0;
+	/* An empty element ("<Code/>") must still leave a string, not the
+	 * NULL data of a BUF_INIT buffer. */
+	buf_grow(out, 0);
 	xml_decode(inner, inner_len, out);
 	return 1;
 }

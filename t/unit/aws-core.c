@@ -57,6 +57,10 @@ test_errors(void)
 	    "plain text body");
 	check_error("{\"message\":\"only a message\"}", NULL, 500, "HTTP500",
 	    "only a message", "JSON without a code");
+	check_error("<Error><Message/></Error>", NULL, 403, "HTTP403", "",
+	    "XML error with an empty Message element");
+	check_error("<Error><Code></Code><Message/><RequestId/></Error>", NULL,
+	    400, "HTTP400", "", "XML error with every element empty");
 	ok(aws_error_is_throttling("ThrottlingException") &&
 	       aws_error_is_throttling("SlowDown") &&
 	       !aws_error_is_throttling("AccessDeniedException"),
@@ -221,6 +225,10 @@ test_xml(void)
 	buf_reset(&b);
 	ok(xml_text(doc, sizeof(doc) - 1, "Empty", &b) && b.len == 0,
 	    "self-closing element is empty");
+	buf_free(&b);
+	ok(xml_text(doc, sizeof(doc) - 1, "Empty", &b) && b.data &&
+	       b.data[0] == '\0',
+	    "empty element in a new buffer gives an empty string");
 	buf_free(&b);
 }
 

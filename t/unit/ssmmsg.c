@@ -142,6 +142,16 @@ test_parse_input(void)
 	frame.data[3] = (char)250;
 	ok(ssm_msg_parse(frame.data, frame.len, &m, &why) == -1,
 	    "header length past the frame rejected");
+	frame.data[3] = 116;
+	/* "input_stream_data" padded with NULs, then a stray byte. */
+	memset(frame.data + 4 + 17, '\0', 15);
+	frame.data[4 + 30] = 'x';
+	ok(ssm_msg_parse(frame.data, frame.len, &m, &why) == -1,
+	    "type with a NUL before more bytes rejected");
+	frame.data[4 + 30] = '\0';
+	ok(ssm_msg_parse(frame.data, frame.len, &m, &why) == 0,
+	    "type padded with NULs accepted");
+	is_str(m.type, "input_stream_data", "NUL padding removed");
 	buf_free(&frame);
 }
 
