@@ -51,7 +51,6 @@ for t in "$@"; do
 	fi
 done
 
-declare -A status
 running=0
 for t in "$@"; do
 	if [ "$running" -ge "$jobs" ]; then
@@ -65,24 +64,26 @@ done
 wait
 
 failed=0
+failed_logs=()
 printf '%-12s %12s %10s %8s  %s\n' target executions exec/s status log
 for t in "$@"; do
 	log=$out/$t.log
 	rc=$(cat "$out/$t.status" 2>/dev/null || echo 1)
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
 	rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log")
-	status[$t]=ok
+	status=ok
 	if [ "$rc" != 0 ]; then
-		status[$t]=FAILED
+		status=FAILED
 		failed=1
+		failed_logs+=("$log")
 	fi
 	printf '%-12s %12s %10s %8s  %s\n' "$t" "${execs:-?}" "${rate:-?}" \
-		"${status[$t]}" "$log"
+		"$status" "$log"
 done
 if [ "$failed" = 1 ]; then
 	echo "fuzz: a target failed; the input is under $out/artifacts/ and" \
 		"the report in its log" >&2
 	grep -h -A3 -E '^==[0-9]+==ERROR|invariant failed|^SUMMARY' \
-		"$out"/*.log >&2
+		"${failed_logs[@]}" >&2
 fi
 exit "$failed"

@@ -63,7 +63,9 @@ xml_find(const char *xml, size_t len, size_t *pos, const char *tag,
 				c = memchr(n, ':', (size_t)(e2 - n));
 				if (c)
 					n = c + 1;
-				if ((size_t)(e2 - n) == tlen &&
+				/* A close tag cut off before its '>' ends
+				 * nothing. */
+				if (e2 < end && (size_t)(e2 - n) == tlen &&
 				    memcmp(n, tag, tlen) == 0 && --depth == 0) {
 					*inner = gt + 1;
 					*inner_len = (size_t)(lt - (gt + 1));

@@ -230,6 +230,10 @@ test_xml(void)
 	       b.data[0] == '\0',
 	    "empty element in a new buffer gives an empty string");
 	buf_free(&b);
+	pos = 0;
+	ok(!xml_find("<R><Item>a</Item", 16, &pos, "Item", &inner, &n) &&
+	       pos == 0,
+	    "close tag cut off before its '>' ends no element");
 }
 
 static void
