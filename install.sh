@@ -15,7 +15,9 @@ cd "$(dirname "$0")"
 
 BUILD_PKGS="make gcc pkg-config libcurl4-openssl-dev libssl-dev libjq-dev \
 libonig-dev libwebsockets-dev"
-TEST_PKGS="tmux jq fzf perl python3 procps faketime zsh"
+# clang's libFuzzer and sanitizer runtimes (for make fuzz) are in
+# libclang-rt-dev, which clang only recommends.
+TEST_PKGS="tmux jq fzf perl python3 procps faketime zsh clang libclang-rt-dev"
 
 deps_only=0
 test_deps=0

@@ -795,6 +795,19 @@ on_http_done(struct http_request *h)
 				finish_request(req, 1);
 				return;
 			}
+			/* Callers look members up, and libjq aborts on a
+			 * lookup in anything but an object. */
+			if (jv_get_kind(req->output) != JV_KIND_OBJECT) {
+				set_error(req, "InvalidResponse",
+				    "the %s response is JSON but not an object "
+				    "(%s)",
+				    req->svc->name,
+				    jv_kind_name(jv_get_kind(req->output)));
+				jv_free(req->output);
+				req->output = jv_null();
+				finish_request(req, 1);
+				return;
+			}
 		}
 		finish_request(req, 0);
 		return;
