@@ -4,10 +4,11 @@
  * Input: one byte for the HTTP status (400 + byte), one byte with the
  * length of an X-Amzn-ErrorType header value, that value, then the body.
  *
- * Invariants: every error gets a non-empty code without "prefix#",
- * ":suffix" or blanks around it, and a message; xml_find stays inside
- * the document and always moves forward; xml_decode never lengthens its
- * input and turns valid UTF-8 into valid UTF-8. */
+ * Invariants:
+ * - every error gets a message and a non-empty code without "prefix#",
+ *   ":suffix" or blanks around it;
+ * - xml_find stays inside the document and always moves forward;
+ * - xml_decode never lengthens its input, and valid UTF-8 stays valid. */
 #include <ctype.h>
 #include <string.h>
 

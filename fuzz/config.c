@@ -2,12 +2,14 @@
  * (config_parse) and the lookups on what it returns.
  *
  * The first input byte picks the file kind and the rest is the file.
- * Invariants: a rejected file leaves the configuration as it was and
- * gives "FILE:LINE: reason" with a line inside the file; an accepted one
- * has lower-case property names with trimmed values on lines inside the
- * file, every profile name listed is found again, and every property of
- * a profile is returned by the merged lookup. Parsing the same text a
- * second time must succeed too. */
+ * Invariants:
+ * - a rejected file leaves the configuration as it was, and the error
+ *   reads "FILE:LINE: reason" with a line inside the file;
+ * - in an accepted file, property names are lower case, values are
+ *   trimmed and every line number is inside the file;
+ * - every profile name listed is found again, and the merged lookup
+ *   returns every property of a profile;
+ * - parsing the same text a second time succeeds too. */
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>

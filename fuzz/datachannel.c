@@ -8,14 +8,16 @@
  * Even: reassembly. Each pair of bytes makes an output_stream_data
  * message whose sequence number is near the expected one, a repeat of an
  * old one, far ahead or anywhere, with a payload derived from that number.
- * Invariants: the output callback has received exactly the payloads of
- * sequence numbers 0 to N-1 in order, each once, where N is what a model
- * of the in-order delivery and the OOO_CAPACITY window predicts; and each
- * message inside the window is acknowledged once, with its own number.
+ * Invariants:
+ * - the output callback has received the payloads of sequence numbers
+ *   0 to N-1 in order, each once. A model of in-order delivery and of
+ *   the OOO_CAPACITY window gives N;
+ * - each message inside the window is acknowledged once, with its own
+ *   sequence number, and no message past it is acknowledged.
  *
- * Odd: messages. The client first queues some input, then each message is
- * built from the input (type, sequence number, payload type, payload),
- * with a correct digest so that it passes the first checks. Invariants:
+ * Odd: messages. The client first queues some input. Then each message
+ * is built from the input (type, sequence number, payload type, payload)
+ * with a correct digest, so that it passes the first checks. Invariants:
  * the end callback runs at most once, nothing is delivered after it, and
  * no more output arrives than was sent. */
 #include <stdio.h>

@@ -3,13 +3,14 @@
  * Input: a query, NUL, a second query, NUL, one byte for a score
  * threshold, then the line (any bytes).
  *
- * Invariants: the quick checks (query_matches, query_match_min, the
- * signature bound, the required characters) agree with query_match;
- * query_match_positions gives the same answer and score, with sorted,
- * distinct positions inside the line that start a character; an empty
- * query matches everything; and when query_implies says the first
- * query implies the second, a line matching the first matches the
- * second. */
+ * Invariants:
+ * - the quick checks (query_matches, query_match_min, the signature
+ *   bound, the required characters) agree with query_match;
+ * - query_match_positions returns the same result and score, with
+ *   sorted, distinct positions inside the line that start a character;
+ * - an empty query matches everything;
+ * - when query_implies returns 1, a line that matches the first query
+ *   also matches the second. */
 #include <string.h>
 
 #include "fuzz.h"

@@ -78,8 +78,8 @@ decode_frame(const unsigned char *frame, size_t len)
 	buf_free(&again);
 }
 
-/* The type as read back: blanks at both ends and anything after a
- * NUL are gone, and at most SSM_TYPE_SIZE bytes are kept. */
+/* The type as read back: at most SSM_TYPE_SIZE bytes, without blanks at
+ * either end. */
 static void
 expected_type(const char *type, char out[SSM_TYPE_SIZE + 1])
 {
