@@ -1,6 +1,6 @@
-/* Runs a fuzz target's entry point on saved inputs, without libFuzzer, so
- * any C compiler can build it: the test suite replays the seed corpus and
- * every input that once crashed a target.
+/* Runs a fuzz target's entry point on saved inputs. It needs no
+ * libFuzzer, so any C compiler can build it, and the test suite uses it
+ * to replay the seed corpus and every input that once crashed a target.
  *
  *   replay FILE|DIR...     prints one line per input; exits 1 on a missing
  *                          file, and aborts (as the target does) when an
@@ -31,7 +31,7 @@ replay_file(const char *path)
 	size_t len = 0, cap = 0, n;
 
 	if (!f) {
-		fprintf(stderr, "replay: cannot open %s: %s\n", path,
+		fprintf(stderr, "replay: failed to open %s: %s\n", path,
 		    strerror(errno));
 		return -1;
 	}
@@ -71,7 +71,7 @@ replay_dir(const char *dir, int *count)
 	int rc = 0;
 
 	if (!d) {
-		fprintf(stderr, "replay: cannot open %s: %s\n", dir,
+		fprintf(stderr, "replay: failed to open %s: %s\n", dir,
 		    strerror(errno));
 		return -1;
 	}

@@ -9,8 +9,9 @@
 # Each run starts from fuzz/corpus/TARGET and fuzz/regress/TARGET. Exits 1
 # when any target found a crash, leak or time-out.
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 2
 
+export LSAN_OPTIONS="suppressions=$PWD/fuzz/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 seconds=${FUZZ_SECONDS:-60}
 jobs=${FUZZ_JOBS:-2}
 out=fuzz/corpus-out
@@ -26,8 +27,17 @@ target_options() {
 	esac
 }
 
+# ASAN_OPTIONS per target.
+target_asan_options() {
+	case "$1" in
+	# libjq has no frame pointers, so without the slow unwinder a stack
+	# ends in libjq and fuzz/lsan.supp cannot match jq_start.
+	text) echo "fast_unwind_on_malloc=0" ;;
+	esac
+}
+
 run_one() {
-	local t=$1 dirs=() opts
+	local t=$1 dirs=() opts asan
 	mkdir -p "$out/$t" "$out/artifacts/$t"
 	for d in fuzz/corpus/$t fuzz/regress/$t; do
 		[ -d "$d" ] && dirs+=("$d")
@@ -35,7 +45,9 @@ run_one() {
 	opts=(-max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048
 		-print_final_stats=1 -artifact_prefix="$out/artifacts/$t/")
 	[ -f "fuzz/dict/$t.dict" ] && opts+=(-dict="fuzz/dict/$t.dict")
+	asan=$(target_asan_options "$t")
 	# shellcheck disable=SC2046
+	ASAN_OPTIONS="${asan}${ASAN_OPTIONS:+:$ASAN_OPTIONS}" \
 	fuzz/bin/"$t" "${opts[@]}" $(target_options "$t") \
 		"$out/$t" "${dirs[@]}" >"$out/$t.log" 2>&1
 }

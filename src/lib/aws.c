@@ -508,12 +508,16 @@ set_error(struct aws_request *req, const char *code, const char *fmt, ...)
 	req->error.message = buf_detach(&b);
 }
 
-/* Keeps what follows the last '#' of the part before the first ':'. */
+/* Keeps what follows the last '#' of the part before the first ':', and
+ * nothing from a NUL byte on. */
 static char *
 clean_error_code(const char *raw, size_t len)
 {
-	const char *colon = memchr(raw, ':', len), *hash;
+	const char *nul = memchr(raw, '\0', len), *colon, *hash;
 
+	if (nul)
+		len = (size_t)(nul - raw);
+	colon = memchr(raw, ':', len);
 	if (colon)
 		len = (size_t)(colon - raw);
 	for (hash = raw + len; hash > raw && hash[-1] != '#'; hash--)

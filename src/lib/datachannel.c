@@ -495,8 +495,9 @@ static char *
 handle_handshake(struct dc_session *s, const unsigned char *p, size_t n)
 {
 	jv req = json_parse((const char *)p, n);
-	/* libjq asserts on jv_object_get of anything but an object, and the
-	 * payload comes from the agent: json_path checks each step. */
+	/* The payload comes from the agent, and libjq aborts on
+	 * jv_object_get of anything but an object, so json_path checks the
+	 * kind at each step. */
 	jv actions = json_path(req, "RequestedClientActions", NULL);
 	int i, count = jv_get_kind(actions) == JV_KIND_ARRAY
 			   ? jv_array_length(jv_copy(actions))

@@ -49,9 +49,9 @@ put_u64(unsigned char *p, uint64_t v)
 
 /* Strips NULs, then blanks, from both ends, as the reference client does:
  * clients pad with spaces, the service pads channel_closed with NULs.
- * Returns -1 when a NUL remains inside: as a C string such a type would
- * pass for its first part, where the reference client sees an unknown
- * type. */
+ * Returns -1 when a NUL remains inside the type. As a C string such a
+ * type would pass for its first part, while the reference client sees
+ * an unknown type. */
 static int
 read_type(const unsigned char *p, char out[SSM_TYPE_SIZE + 1])
 {

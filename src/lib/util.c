@@ -311,7 +311,7 @@ parse_iso8601(const char *s, double *out)
 		p++;
 	if (*p)
 		return -1;
-	/* timegm would move February 30 to March 2 without a word. */
+	/* timegm would silently move February 30 to March 2. */
 	if (mon < 1 || mon > 12 || day < 1 || day > days_in_month(year, mon) ||
 	    hour > 23 || min > 59 || sec > 60)
 		return -1;

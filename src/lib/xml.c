@@ -133,7 +133,9 @@ xml_decode(const char *s, size_t len, struct buf *out)
 				if (cp > 0x10ffff)
 					break;
 			}
-			if (j != i + n - 1 || cp == 0 || cp > 0x10ffff) {
+			/* Surrogates have no UTF-8 form. */
+			if (j != i + n - 1 || cp == 0 || cp > 0x10ffff ||
+			    (cp >= 0xd800 && cp <= 0xdfff)) {
 				buf_add(out, s + i, n);
 			} else if (cp < 0x80) {
 				buf_addc(out, (char)cp);
