@@ -1,5 +1,6 @@
 /* Encoding and decoding of Session Manager data channel messages. */
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <openssl/sha.h>
@@ -247,7 +248,10 @@ ssm_ack_parse(const void *payload, size_t len, int64_t *seq)
 		return -1;
 	}
 	n = jv_object_get(v, jv_string("AcknowledgedMessageSequenceNumber"));
-	if (jv_get_kind(n) == JV_KIND_NUMBER) {
+	/* Converting a double beyond int64_t is undefined. Past 2^53 a JSON
+	 * number no longer names one integer, so such an ack is rejected. */
+	if (jv_get_kind(n) == JV_KIND_NUMBER &&
+	    fabs(jv_number_value(n)) <= 9007199254740992.0) {
 		*seq = (int64_t)jv_number_value(n);
 		rc = 0;
 	}

@@ -346,9 +346,16 @@ parse_http_date(const char *s, time_t *out)
 void
 format_iso8601(double t, char *out, size_t size)
 {
-	time_t secs = (time_t)t;
+	time_t secs;
 	struct tm tm;
 
+	/* Converting a double beyond time_t is undefined, and record
+	 * members such as a log event's timestamp can hold any number. */
+	if (!(t >= ISO8601_MIN_SECONDS && t <= ISO8601_MAX_SECONDS)) {
+		snprintf(out, size, "-");
+		return;
+	}
+	secs = (time_t)t;
 	gmtime_r(&secs, &tm);
 	strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }

@@ -233,6 +233,17 @@ test_json_helpers(void)
 	    "acknowledge payload parses");
 	is_int(seq, 5, "acknowledged sequence number");
 	ok(ssm_ack_parse("{}", 2, &seq) == -1, "acknowledge without a number");
+	{
+		static const char huge[] =
+		    "{\"AcknowledgedMessageSequenceNumber\":1e300}";
+		static const char negative[] =
+		    "{\"AcknowledgedMessageSequenceNumber\":-1e19}";
+
+		ok(ssm_ack_parse(huge, strlen(huge), &seq) == -1,
+		    "acknowledge with a number past int64_t rejected");
+		ok(ssm_ack_parse(negative, strlen(negative), &seq) == -1,
+		    "acknowledge with a number below int64_t rejected");
+	}
 
 	ssm_size_json(&b, 80, 24);
 	is_str(b.data, "{\"cols\":80,\"rows\":24}", "Size JSON");
