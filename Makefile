@@ -102,10 +102,26 @@ test: deps
 deps:
 	@./install.sh --deps-only --test-deps
 
+# install.sh puts moto, boto3 and the AWS CLI in build/python when python3
+# lacks them; the tests and the demo then run with it first in PATH. The
+# check runs in the recipe because deps may create it during this make.
+PYTHON_PATH = PATH="$$(if [ -x build/python/bin/python3 ]; then \
+	echo '$(CURDIR)/build/python/bin:'; fi)$$PATH"
+
+# `make demo` and `make demo-shell` also install what is missing first, then
+# start a seeded local AWS (t/demo/demo.sh) that stops when they end.
+demo: deps
+	$(MAKE) $(PROGS)
+	$(PYTHON_PATH) ECS_BIN=$(CURDIR)/$(BINDIR) t/demo/demo.sh
+
+demo-shell: deps
+	$(MAKE) $(PROGS)
+	$(PYTHON_PATH) ECS_BIN=$(CURDIR)/$(BINDIR) t/demo/demo.sh --shell
+
 # The integration tests find the programs through ECS_BIN and the unit
 # tests their data through ECS_TEST_DIR.
 test-run: all
-	ECS_BIN=$(CURDIR)/$(BINDIR) ECS_BUILD=$(CURDIR)/$(BUILD) \
+	$(PYTHON_PATH) ECS_BIN=$(CURDIR)/$(BINDIR) ECS_BUILD=$(CURDIR)/$(BUILD) \
 	ECS_TEST_DIR=$(CURDIR)/t \
 	    $(PROVE) -j$(PROVE_JOBS) --exec '' $(TESTS)
 

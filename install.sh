@@ -17,7 +17,8 @@ BUILD_PKGS="make gcc pkg-config libcurl4-openssl-dev libssl-dev libjq-dev \
 libonig-dev libwebsockets-dev"
 # clang's libFuzzer and sanitizer runtimes (for make fuzz) are in
 # libclang-rt-dev, which clang only recommends.
-TEST_PKGS="tmux jq fzf perl python3 procps faketime zsh clang libclang-rt-dev"
+TEST_PKGS="tmux jq fzf perl python3 python3-venv procps faketime zsh fish \
+clang libclang-rt-dev"
 
 deps_only=0
 test_deps=0
@@ -36,6 +37,22 @@ for arg in "$@"; do
 	esac
 done
 
+VENV=build/python
+PY_PKGS="moto[server] boto3 awscli"
+
+# python_ready: whether python3 imports moto's server and boto3, and the
+# AWS CLI runs.
+python_ready()
+{
+	python3 -c 'import moto.server, boto3' 2>/dev/null &&
+		aws --version >/dev/null 2>&1
+}
+
+venv_ready()
+{
+	[ -x "$VENV/bin/python3" ] && (PATH="$PWD/$VENV/bin:$PATH" && python_ready)
+}
+
 wanted="$BUILD_PKGS"
 [ "$test_deps" = 1 ] && wanted="$wanted $TEST_PKGS"
 
@@ -48,6 +65,9 @@ for p in $wanted; do
 done
 
 if [ "$check" = 1 ]; then
+	if [ "$test_deps" = 1 ] && ! python_ready && ! venv_ready; then
+		missing="$missing (python: $PY_PKGS)"
+	fi
 	if [ -n "$missing" ]; then
 		echo "missing packages:$missing"
 		exit 1
@@ -70,10 +90,22 @@ if [ -n "$missing" ]; then
 	fi
 fi
 
-if [ "$test_deps" = 1 ] && ! python3 -c 'import moto' 2>/dev/null; then
-	echo "install.sh: the tests need moto (an AWS emulator) in python3:" >&2
-	echo "install.sh:   python3 -m pip install 'moto[server]'" >&2
-	[ "$deps_only" = 1 ] && exit 1
+# The tests and the demo need moto (an AWS emulator), boto3 and the AWS
+# CLI in python3. Debian ships no moto, so when python3 lacks them they go
+# into a virtual environment in build/python, which the Makefile puts
+# first in PATH for the tests and the demo.
+# NOTE: this branch needs a Python package index and has not been run on a
+# machine that reaches one.
+if [ "$test_deps" = 1 ] && ! python_ready && ! venv_ready; then
+	echo "install.sh: installing moto, boto3 and the AWS CLI in $VENV"
+	if ! python3 -m venv "$VENV"; then
+		echo "install.sh: python3 -m venv failed; install python3-venv" >&2
+		exit 1
+	fi
+	if ! "$VENV/bin/python3" -m pip install --quiet $PY_PKGS; then
+		echo "install.sh: pip install $PY_PKGS failed (the error is above)" >&2
+		exit 1
+	fi
 fi
 
 [ "$deps_only" = 1 ] && exit 0

@@ -42,6 +42,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <wctype.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "match.h"
 #include "text.h"
@@ -74,22 +77,37 @@ enum char_class {
 	CLASS_LETTER,
 };
 
-/* A line decoded into code points. When off is set, off[i] is the byte
- * offset of code point i. */
+/* A line as code points: the bytes themselves when ascii is set (an
+ * ASCII line, read in place), else decoded into cp. When off is set,
+ * off[i] is the byte offset of code point i. */
 struct line {
+	const unsigned char *ascii;
 	uint32_t *cp;
 	uint32_t *off;
 	size_t n;
 };
+
+static inline uint32_t
+line_at(const struct line *l, size_t j)
+{
+	return l->ascii ? l->ascii[j] : l->cp[j];
+}
 
 static int locale_ready;
 
 static uint32_t
 fold(uint32_t c)
 {
+	uint32_t lower;
+
 	if (c < 0x80)
 		return c - 'A' < 26u ? c + 32 : c;
-	return (uint32_t)towlower((wint_t)c);
+	/* A few characters lower-case to ASCII (U+212A KELVIN SIGN to k,
+	 * U+0130 to i). They stay as they are, so that ASCII query
+	 * characters match ASCII text only, as the byte prefilters and the
+	 * line signatures assume. */
+	lower = (uint32_t)towlower((wint_t)c);
+	return lower < 0x80 ? c : lower;
 }
 
 static enum char_class
@@ -171,9 +189,9 @@ char_class(uint32_t c)
 static int
 bonus_at(const struct line *l, size_t j)
 {
-	enum char_class prev = j ? char_class(l->cp[j - 1]) : CLASS_WHITE;
+	enum char_class prev = j ? char_class(line_at(l, j - 1)) : CLASS_WHITE;
 
-	return pair_bonus[prev][char_class(l->cp[j])];
+	return pair_bonus[prev][char_class(line_at(l, j))];
 }
 
 static int
@@ -220,6 +238,106 @@ score_positions(const struct line *l, const size_t *pos, size_t start,
 	return score;
 }
 
+/* Returns the first byte in [p, end) equal to c, or to c and its upper
+ * case when fold is set (c is then a lower-case letter), or NULL. Sixteen
+ * bytes (SSE2, part of every x86-64 CPU) or eight bytes are tested at a
+ * time: OR-ing 0x20 maps exactly 'A'-'Z' onto 'a'-'z' among the bytes
+ * that could equal a letter. */
+static const char *
+find_byte(const char *p, const char *end, uint32_t c, int fold)
+{
+	const uint64_t ones = 0x0101010101010101ull;
+	const uint64_t high = 0x8080808080808080ull;
+	const uint64_t pattern = ones * c, mask = fold ? ones * 0x20 : 0;
+#ifdef __SSE2__
+	const __m128i pattern16 = _mm_set1_epi8((char)c);
+	const __m128i mask16 = _mm_set1_epi8(fold ? 0x20 : 0);
+
+	while (end - p >= 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+		int hits = _mm_movemask_epi8(
+		    _mm_cmpeq_epi8(_mm_or_si128(v, mask16), pattern16));
+
+		if (hits)
+			return p + __builtin_ctz((unsigned)hits);
+		p += 16;
+	}
+#endif
+	while (end - p >= 8) {
+		uint64_t w, x;
+
+		memcpy(&w, p, 8);
+		x = (w | mask) ^ pattern;
+		if (((x - ones) & ~x & high) != 0)
+			break;
+		p += 8;
+	}
+	for (; p < end; p++)
+		if ((uint32_t)((unsigned char)*p | (fold ? 0x20 : 0)) == c)
+			return p;
+	return NULL;
+}
+
+/* Returns the last byte in [begin, p) equal to c, as find_byte matches,
+ * or NULL. */
+static const char *
+find_byte_reverse(const char *begin, const char *p, uint32_t c, int fold)
+{
+	const unsigned char mask = fold ? 0x20 : 0;
+#ifdef __SSE2__
+	const __m128i pattern16 = _mm_set1_epi8((char)c);
+	const __m128i mask16 = _mm_set1_epi8((char)mask);
+
+	while (p - begin >= 16) {
+		__m128i v = _mm_loadu_si128(
+		    (const __m128i *)(const void *)(p - 16));
+		int hits = _mm_movemask_epi8(
+		    _mm_cmpeq_epi8(_mm_or_si128(v, mask16), pattern16));
+
+		if (hits)
+			return p - 16 + (31 - __builtin_clz((unsigned)hits));
+		p -= 16;
+	}
+#endif
+	while (p > begin) {
+		p--;
+		if ((uint32_t)((unsigned char)*p | mask) == c)
+			return p;
+	}
+	return NULL;
+}
+
+/* fuzzy_bounds on an ASCII line, with find_byte. */
+static int
+fuzzy_bounds_ascii(const struct match_term *t, const struct line *l,
+    size_t *first, size_t *last)
+{
+	const char *text = (const char *)l->ascii, *end = text + l->n;
+	const char *p = text;
+	size_t i;
+
+	for (i = 0; i < t->len; i++) {
+		uint32_t c = t->chars[i];
+
+		if (c >= 0x80)
+			return 0;
+		p = find_byte(p, end, c, !t->case_sensitive && c - 'a' < 26u);
+		if (!p)
+			return 0;
+		first[i] = (size_t)(p - text);
+		p++;
+	}
+	p = end;
+	for (i = t->len; i-- > 0;) {
+		uint32_t c = t->chars[i];
+
+		p = find_byte_reverse(text, p, c,
+		    !t->case_sensitive && c - 'a' < 26u);
+		last[i] = (size_t)(p - text);
+	}
+	return 1;
+}
+
 /* Earliest positions (first[]) and latest positions (last[]) of a term's
  * characters. Returns 0 when the term does not occur in order. */
 static int
@@ -228,8 +346,11 @@ fuzzy_bounds(const struct match_term *t, const struct line *l,
 {
 	size_t i, j = 0;
 
+	if (l->ascii)
+		return fuzzy_bounds_ascii(t, l, first, last);
+
 	for (i = 0; i < t->len; i++) {
-		while (j < l->n && !chars_equal(t, t->chars[i], l->cp[j]))
+		while (j < l->n && !chars_equal(t, t->chars[i], line_at(l, j)))
 			j++;
 		if (j == l->n)
 			return 0;
@@ -237,7 +358,7 @@ fuzzy_bounds(const struct match_term *t, const struct line *l,
 	}
 	j = l->n;
 	for (i = t->len; i-- > 0;) {
-		while (j > 0 && !chars_equal(t, t->chars[i], l->cp[j - 1]))
+		while (j > 0 && !chars_equal(t, t->chars[i], line_at(l, j - 1)))
 			j--;
 		last[i] = --j;
 	}
@@ -253,7 +374,7 @@ fuzzy_greedy(const struct match_term *t, const struct line *l,
 	size_t i = t->len, j = first[t->len - 1] + 1;
 
 	while (i-- > 0) {
-		while (!chars_equal(t, t->chars[i], l->cp[j - 1]))
+		while (!chars_equal(t, t->chars[i], line_at(l, j - 1)))
 			j--;
 		pos[i] = --j;
 	}
@@ -292,7 +413,7 @@ dp_row(const struct match_term *t, const struct line *l, const int *bonus,
 			if (candidate > gap_best)
 				gap_best = candidate;
 		}
-		if (j < from || !chars_equal(t, t->chars[i], l->cp[j]))
+		if (j < from || !chars_equal(t, t->chars[i], line_at(l, j)))
 			continue;
 		if (i == 0) {
 			row[j - lo] = SCORE_MATCH + b * FIRST_CHAR_FACTOR;
@@ -359,12 +480,13 @@ dp_backtrack(const struct dp *d, size_t m, size_t lo, size_t end,
 }
 
 /* An upper bound of the fuzzy score, from one pass over each character's
- * window: the first character scores at most 16 + 2 * its best bonus;
- * every later one at most 16 plus the larger of its best bonus minus the
- * smallest gap penalty and, when it can follow its predecessor directly,
- * the best bonus seen so far (or the consecutive minimum). For a one-
- * character term the bound is the score. Returns NEG_INF when t does not
- * occur. */
+ * window. The first character scores at most 16 + 2 * its best bonus.
+ * Every later one scores at most 16 plus the best, over its positions,
+ * of two cases. After a gap: its bonus there minus the gap penalty from
+ * the nearest earlier place of the previous character at least two
+ * positions back. Right after the previous character: the best bonus
+ * seen so far (or the consecutive minimum). For a one-character term the
+ * bound is the score. Returns NEG_INF when t does not occur. */
 static int32_t
 fuzzy_bound(const struct match_term *t, const struct line *l, int *exact)
 {
@@ -382,18 +504,33 @@ fuzzy_bound(const struct match_term *t, const struct line *l, int *exact)
 	*exact = m == 1;
 	for (i = 0; i < m; i++) {
 		int best = -1, adjacent = 0;
+		int32_t gap_best = NEG_INF;
+		size_t prev = SIZE_MAX;	/* previous character, <= j - 2 */
 
-		for (j = first[i]; j <= last[i]; j++) {
+		j = i == 0 ? first[0] : first[i - 1] + 1;
+		for (; j <= last[i]; j++) {
 			int b;
 
-			if (!chars_equal(t, t->chars[i], l->cp[j]))
+			if (i > 0 && j >= first[i - 1] + 2 &&
+			    chars_equal(t, t->chars[i - 1], line_at(l, j - 2)))
+				prev = j - 2;
+			if (j < first[i] ||
+			    !chars_equal(t, t->chars[i], line_at(l, j)))
 				continue;
 			b = bonus_at(l, j);
 			if (b > best)
 				best = b;
-			if (i > 0 && j > first[i - 1] &&
-			    chars_equal(t, t->chars[i - 1], l->cp[j - 1]))
+			if (i == 0)
+				continue;
+			if (chars_equal(t, t->chars[i - 1], line_at(l, j - 1)))
 				adjacent = 1;
+			if (prev != SIZE_MAX) {
+				int32_t g = b + SCORE_GAP_START +
+				    SCORE_GAP_EXTENSION * (int32_t)(j - prev - 2);
+
+				if (g > gap_best)
+					gap_best = g;
+			}
 		}
 		if (best > seen)
 			seen = best;
@@ -401,14 +538,128 @@ fuzzy_bound(const struct match_term *t, const struct line *l, int *exact)
 			bound = SCORE_MATCH + best * FIRST_CHAR_FACTOR;
 			continue;
 		}
-		bound += SCORE_MATCH + (adjacent && seen > best + SCORE_GAP_START
-						 ? seen
-						 : best + SCORE_GAP_START);
+		if (adjacent && seen > gap_best)
+			gap_best = seen;
+		bound += SCORE_MATCH + gap_best;
 	}
 out:
 	if (first != stack_first)
 		free(first);
 	return bound;
+}
+
+/* Most positions of one character that fuzzy_score_sparse handles. */
+#define SPARSE_MAX 256
+
+/* Collects the positions in [from, to] where character i of t occurs.
+ * Returns their number, or SIZE_MAX when there are more than max. */
+static size_t
+char_positions(const struct match_term *t, const struct line *l, size_t i,
+    size_t from, size_t to, uint32_t *out, size_t max)
+{
+	uint32_t c = t->chars[i];
+	size_t n = 0, j;
+
+	if (l->ascii) {
+		const char *text = (const char *)l->ascii, *p = text + from;
+		const char *end = text + to + 1;
+		int fold = !t->case_sensitive && c - 'a' < 26u;
+
+		if (c >= 0x80)
+			return 0;
+		while ((p = find_byte(p, end, c, fold)) != NULL) {
+			if (n == max)
+				return SIZE_MAX;
+			out[n++] = (uint32_t)(p - text);
+			p++;
+		}
+		return n;
+	}
+	for (j = from; j <= to; j++) {
+		if (!chars_equal(t, c, line_at(l, j)))
+			continue;
+		if (n == max)
+			return SIZE_MAX;
+		out[n++] = (uint32_t)j;
+	}
+	return n;
+}
+
+/* The score of the table of fuzzy_score, computed only at the positions
+ * where each character occurs: every other cell of the table is empty.
+ * Row by row, the best cell at least two positions back (with its gap
+ * penalty) is a running maximum of score + position, and the cell right
+ * before is found by merging the two sorted position lists. Returns 0
+ * when a character occurs more than SPARSE_MAX times in its window. */
+static int
+fuzzy_score_sparse(const struct match_term *t, const struct line *l,
+    const size_t *first, const size_t *last, int32_t *best)
+{
+	uint32_t at[2][SPARSE_MAX];
+	int32_t cell[2][SPARSE_MAX];
+	signed char run[2][SPARSE_MAX];
+	size_t n[2] = {0, 0}, i, x;
+	int cur = 0;
+
+	for (i = 0; i < t->len; i++, cur ^= 1) {
+		const uint32_t *pat = at[cur ^ 1];
+		const int32_t *pcell = cell[cur ^ 1];
+		const signed char *prun = run[cur ^ 1];
+		size_t k = 0, q = 0;
+		int32_t reach = NEG_INF;	/* max previous cell + position */
+
+		n[cur] = char_positions(t, l, i, first[i], last[i], at[cur],
+		    SPARSE_MAX);
+		if (n[cur] == SIZE_MAX)
+			return 0;
+		for (x = 0; x < n[cur]; x++) {
+			uint32_t j = at[cur][x];
+			int b = bonus_at(l, j), rb = 0;
+			int32_t gap_score = NEG_INF, cons_score = NEG_INF;
+
+			if (i == 0) {
+				cell[cur][x] = SCORE_MATCH + b * FIRST_CHAR_FACTOR;
+				run[cur][x] = (signed char)b;
+				continue;
+			}
+			for (; k < n[cur ^ 1] && pat[k] + 2 <= j; k++)
+				if (pcell[k] > NEG_INF / 2 &&
+				    pcell[k] + (int32_t)pat[k] > reach)
+					reach = pcell[k] + (int32_t)pat[k];
+			/* reach - j - 1 is the cell plus SCORE_GAP_START and
+			 * SCORE_GAP_EXTENSION for each further skipped one. */
+			if (reach > NEG_INF / 2)
+				gap_score = reach - (int32_t)j - 1 + SCORE_MATCH + b;
+			while (q < n[cur ^ 1] && pat[q] + 1 < j)
+				q++;
+			if (q < n[cur ^ 1] && pat[q] + 1 == j &&
+			    pcell[q] > NEG_INF / 2) {
+				int cb = b;
+
+				rb = prun[q];
+				if (b >= BONUS_BOUNDARY && b > rb)
+					rb = b;
+				else if (rb > cb)
+					cb = rb;
+				if (cb < BONUS_CONSECUTIVE)
+					cb = BONUS_CONSECUTIVE;
+				cons_score = pcell[q] + SCORE_MATCH + cb;
+			}
+			if (cons_score >= gap_score && cons_score > NEG_INF / 2) {
+				cell[cur][x] = cons_score;
+				run[cur][x] = (signed char)rb;
+			} else {
+				cell[cur][x] = gap_score;
+				run[cur][x] = (signed char)b;
+			}
+		}
+	}
+	cur ^= 1;
+	*best = NEG_INF;
+	for (x = 0; x < n[cur]; x++)
+		if (cell[cur][x] > *best)
+			*best = cell[cur][x];
+	return 1;
 }
 
 /* Best fuzzy placement of t in l: returns its score, or NEG_INF when t
@@ -439,6 +690,8 @@ fuzzy_score(const struct match_term *t, const struct line *l, size_t *pos)
 			memcpy(pos, tmp, m * sizeof(size_t));
 		goto out;
 	}
+	if (!pos && fuzzy_score_sparse(t, l, first, last, &best))
+		goto out;
 
 	d.w = w;
 	d.score = stack_cells;
@@ -480,7 +733,7 @@ run_at(const struct match_term *t, const struct line *l, size_t s)
 	if (s + t->len > l->n)
 		return 0;
 	for (i = 0; i < t->len; i++)
-		if (!chars_equal(t, t->chars[i], l->cp[s + i]))
+		if (!chars_equal(t, t->chars[i], line_at(l, s + i)))
 			return 0;
 	return 1;
 }
@@ -513,11 +766,11 @@ anchored_score(const struct match_term *t, const struct line *l, size_t *pos)
 
 	if (t->type != MATCH_EXACT && t->type != MATCH_SUFFIX &&
 	    !is_space(t->chars[0]))
-		while (begin < end && is_space(l->cp[begin]))
+		while (begin < end && is_space(line_at(l, begin)))
 			begin++;
 	if (t->type != MATCH_EXACT && t->type != MATCH_PREFIX &&
 	    !is_space(t->chars[t->len - 1]))
-		while (end > begin && is_space(l->cp[end - 1]))
+		while (end > begin && is_space(line_at(l, end - 1)))
 			end--;
 
 	switch (t->type) {
@@ -560,32 +813,6 @@ term_score(const struct match_term *t, const struct line *l, size_t *pos)
 	return anchored_score(t, l, pos);
 }
 
-/* Returns the first byte in [p, end) equal to c, or to c and its upper
- * case when fold is set (c is then a lower-case letter), or NULL. Eight
- * bytes are tested at a time: OR-ing 0x20 maps exactly 'A'-'Z' onto
- * 'a'-'z' among the bytes that could equal a letter. */
-static const char *
-find_byte(const char *p, const char *end, uint32_t c, int fold)
-{
-	const uint64_t ones = 0x0101010101010101ull;
-	const uint64_t high = 0x8080808080808080ull;
-	const uint64_t pattern = ones * c, mask = fold ? ones * 0x20 : 0;
-
-	while (end - p >= 8) {
-		uint64_t w, x;
-
-		memcpy(&w, p, 8);
-		x = (w | mask) ^ pattern;
-		if (((x - ones) & ~x & high) != 0)
-			break;
-		p += 8;
-	}
-	for (; p < end; p++)
-		if ((uint32_t)((unsigned char)*p | (fold ? 0x20 : 0)) == c)
-			return p;
-	return NULL;
-}
-
 /* Necessary condition checked on the raw bytes before decoding: the
  * term's ASCII characters occur in order. UTF-8 never uses ASCII byte
  * values inside a multi-byte character, so this never rejects a match. */
@@ -620,23 +847,43 @@ set_prefilter(const struct match_set *set, const char *text, size_t len)
 	return 0;
 }
 
-/* Decodes text into l; cp and off have room for len entries. */
+static int
+is_ascii(const char *text, size_t len)
+{
+	const uint64_t high = 0x8080808080808080ull;
+	uint64_t any = 0;
+	size_t i = 0;
+
+	for (; i + 8 <= len; i += 8) {
+		uint64_t w;
+
+		memcpy(&w, text + i, 8);
+		any |= w;
+	}
+	for (; i < len; i++)
+		any |= (unsigned char)text[i];
+	return !(any & high);
+}
+
+/* Decodes text into l; cp and off have room for len entries. An ASCII
+ * line is read in place unless off is wanted. */
 static void
 decode_line(const char *text, size_t len, struct line *l)
 {
 	const unsigned char *u = (const unsigned char *)text;
-	unsigned char any = 0;
 	size_t i, n = 0;
 
-	for (i = 0; i < len; i++) {
-		l->cp[i] = u[i];
-		any |= u[i];
-	}
-	if (!(any & 0x80)) {
-		if (l->off)
-			for (i = 0; i < len; i++)
-				l->off[i] = (uint32_t)i;
+	l->ascii = NULL;
+	if (is_ascii(text, len)) {
 		l->n = len;
+		if (!l->off) {
+			l->ascii = u;
+			return;
+		}
+		for (i = 0; i < len; i++) {
+			l->cp[i] = u[i];
+			l->off[i] = (uint32_t)i;
+		}
 		return;
 	}
 	for (i = 0; i < len;) {
@@ -704,9 +951,18 @@ static int
 match_decoded(const struct query *q, const struct line *l, int32_t *score,
     uint32_t *pos, size_t *n_pos)
 {
-	size_t s, k, i, np = 0, *tmp = NULL;
+	size_t s, k, i, np = 0, *tmp = NULL, longest = 1;
 	int32_t total = 0;
 
+	/* With positions wanted, the scores come from the full table too,
+	 * so the score shown with the highlight is the table's. */
+	if (pos) {
+		for (s = 0; s < q->n; s++)
+			for (k = 0; k < q->sets[s].n; k++)
+				if (q->sets[s].terms[k].len > longest)
+					longest = q->sets[s].terms[k].len;
+		tmp = xmalloc(longest * sizeof(*tmp));
+	}
 	for (s = 0; s < q->n; s++) {
 		const struct match_set *set = &q->sets[s];
 		int32_t best = NEG_INF;
@@ -714,7 +970,7 @@ match_decoded(const struct query *q, const struct line *l, int32_t *score,
 
 		for (k = 0; k < set->n; k++) {
 			const struct match_term *t = &set->terms[k];
-			int32_t sc = term_score(t, l, NULL);
+			int32_t sc = term_score(t, l, tmp);
 
 			if (t->inverse)
 				sc = sc > NEG_INF ? NEG_INF : 0;
@@ -731,7 +987,6 @@ match_decoded(const struct query *q, const struct line *l, int32_t *score,
 		if (pos && !set->terms[best_k].inverse) {
 			const struct match_term *t = &set->terms[best_k];
 
-			tmp = xrealloc(tmp, t->len * sizeof(*tmp));
 			term_score(t, l, tmp);
 			for (i = 0; i < t->len && np < MATCH_MAX_POSITIONS; i++)
 				pos[np++] = l->off[tmp[i]];
@@ -746,6 +1001,23 @@ match_decoded(const struct query *q, const struct line *l, int32_t *score,
 				pos[k++] = pos[i];
 		*n_pos = k;
 	}
+	return 1;
+}
+
+/* Whether query_bound is worth computing before the score: when every
+ * fuzzy term has one character, the bound is one pass over the line. A
+ * longer term's bound costs about as much as its exact score by
+ * fuzzy_score_sparse (measured with bench/pick-keys.c). */
+static int
+bound_is_cheaper(const struct query *q)
+{
+	size_t s, k;
+
+	for (s = 0; s < q->n; s++)
+		for (k = 0; k < q->sets[s].n; k++)
+			if (q->sets[s].terms[k].type == MATCH_FUZZY &&
+			    q->sets[s].terms[k].len > 1)
+				return 0;
 	return 1;
 }
 
@@ -772,13 +1044,17 @@ match_line(const struct query *q, const char *text, size_t len,
 
 	l.cp = stack_cp;
 	l.off = pos ? stack_off : NULL;
-	if (len > STACK_CHARS) {
+	if (len > STACK_CHARS && (pos || !is_ascii(text, len))) {
 		l.cp = xmalloc(len * sizeof(uint32_t) * (pos ? 2 : 1));
 		if (pos)
 			l.off = l.cp + len;
 	}
 	decode_line(text, len, &l);
-	if (min > INT32_MIN) {
+	if (min > INT32_MIN && !bound_is_cheaper(q)) {
+		rc = match_decoded(q, &l, score, pos, n_pos);
+		if (rc == 1 && *score < min)
+			rc = 2;
+	} else if (min > INT32_MIN) {
 		int32_t bound = query_bound(q, &l);
 
 		rc = bound == NEG_INF ? 0 : 2;
@@ -1059,6 +1335,31 @@ query_implies(const struct query *narrow, const struct query *wide)
 	return 1;
 }
 
+int
+query_equal(const struct query *a, const struct query *b)
+{
+	size_t s, k;
+
+	if (a->n != b->n)
+		return 0;
+	for (s = 0; s < a->n; s++) {
+		if (a->sets[s].n != b->sets[s].n)
+			return 0;
+		for (k = 0; k < a->sets[s].n; k++) {
+			const struct match_term *x = &a->sets[s].terms[k];
+			const struct match_term *y = &b->sets[s].terms[k];
+
+			if (x->type != y->type || x->inverse != y->inverse ||
+			    x->case_sensitive != y->case_sensitive ||
+			    x->len != y->len ||
+			    memcmp(x->chars, y->chars,
+				x->len * sizeof(*x->chars)) != 0)
+				return 0;
+		}
+	}
+	return 1;
+}
+
 /* Signature bits: a-z 0-25, 0-9 26-35, other ASCII 36-61 (shared), any
  * non-ASCII character 62. Bit 63 of occurs marks a non-ASCII line. */
 #define SIG_NON_ASCII_CHAR 62
@@ -1084,6 +1385,8 @@ signature_add(struct match_signature *sig, uint32_t c, int bonus)
 	uint64_t bit = 1ull << signature_bit(c);
 
 	sig->occurs |= bit;
+	if (bonus >= BONUS_CAMEL)
+		sig->camel |= bit;
 	if (bonus >= BONUS_BOUNDARY)
 		sig->boundary |= bit;
 	if (bonus >= BONUS_WHITE)
@@ -1130,8 +1433,10 @@ signature_level(const struct match_signature *sig, uint32_t c)
 		return BONUS_WHITE;
 	if (sig->boundary & bit)
 		return BONUS_DELIMITER;
-	if (sig->occurs & bit)
+	if (sig->camel & bit)
 		return BONUS_CAMEL;
+	if (sig->occurs & bit)
+		return 0;
 	return -1;
 }
 
@@ -1186,12 +1491,38 @@ query_signature_bound(const struct query *q,
 	return total;
 }
 
+/* Whether the signature alone shows that a line matches t: a one-
+ * character fuzzy term whose character has a bit of its own (a letter,
+ * ignoring case, or a digit). */
+static int
+signature_decides(const struct match_term *t,
+    const struct match_signature *sig)
+{
+	uint32_t c = t->chars[0];
+
+	if (t->inverse || t->type != MATCH_FUZZY || t->len != 1)
+		return 0;
+	if (!(c - '0' < 10u || (c - 'a' < 26u && !t->case_sensitive)))
+		return 0;
+	return (sig->occurs >> signature_bit(c)) & 1;
+}
+
 int
 query_matches(const struct query *q, const char *text, size_t len,
     const struct match_signature *sig)
 {
 	int32_t score;
 	size_t s, k;
+	int decided = 1;
+
+	for (s = 0; s < q->n && decided; s++)
+		for (k = 0; k < q->sets[s].n; k++)
+			if (signature_decides(&q->sets[s].terms[k], sig))
+				break;
+			else if (k + 1 == q->sets[s].n)
+				decided = 0;
+	if (decided)
+		return 1;
 
 	/* On an ASCII line an ASCII fuzzy term matches exactly when its
 	 * characters occur in order, which find_byte checks quickly. */
@@ -1259,7 +1590,25 @@ match_required_present(const struct match_required *r, const char *line,
 
 	if (r->n == 0)
 		return 1;
-	/* Escapes and other bytes decode or display as other characters. */
+	for (i = 0; i < r->n; i++)
+		if (!find_byte(line, end, r->c[i], r->fold[i]))
+			break;
+	if (i == r->n)
+		return 1;
+	/* A character is missing, unless an escape or a byte above 0x7e
+	 * decodes or displays as it. */
+#ifdef __SSE2__
+	for (; end - p >= 16; p += 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+		__m128i del = _mm_set1_epi8(0x7f);
+		__m128i stop = _mm_or_si128(
+		    _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')),
+		    _mm_cmpeq_epi8(_mm_max_epu8(v, del), v));
+
+		if (_mm_movemask_epi8(stop))
+			return 1;
+	}
+#endif
 	for (; end - p >= 8; p += 8) {
 		uint64_t w;
 
@@ -1270,8 +1619,23 @@ match_required_present(const struct match_required *r, const char *line,
 	for (; p < end; p++)
 		if (*p == '\\' || (unsigned char)*p >= 0x7f)
 			return 1;
-	for (i = 0; i < r->n; i++)
-		if (!find_byte(line, end, r->c[i], r->fold[i]))
-			return 0;
-	return 1;
+	return 0;
+}
+
+uint64_t
+query_required_bits(const struct query *q)
+{
+	uint64_t bits = 0;
+	size_t s, i;
+
+	for (s = 0; s < q->n; s++) {
+		const struct match_term *t = &q->sets[s].terms[0];
+
+		/* Alternatives and inverse terms require nothing alone. */
+		if (q->sets[s].n != 1 || t->inverse)
+			continue;
+		for (i = 0; i < t->len; i++)
+			bits |= 1ull << signature_bit(t->chars[i]);
+	}
+	return bits;
 }

@@ -45,10 +45,12 @@ struct query {
 
 /* A summary of a line, computed once, that rejects most lines and bounds
  * the score of the rest without reading the line: which characters occur
- * (case-folded, some punctuation sharing bits), which occur at a word
- * start, and which at the line start or after white space. */
+ * (case-folded, some punctuation sharing bits), which occur at a case
+ * change or the first digit of a number, which at a word start, and
+ * which at the line start or after white space. */
 struct match_signature {
 	uint64_t occurs;
+	uint64_t camel;
 	uint64_t boundary;
 	uint64_t start;
 };
@@ -65,6 +67,9 @@ int query_is_empty(const struct query *q);
  * result list for wide may serve as the candidates for narrow. Returns 0
  * when that cannot be shown (0 is always safe). */
 int query_implies(const struct query *narrow, const struct query *wide);
+/* Returns 1 when a and b have the same terms in the same order, so they
+ * match and score every line alike ("web " and "web", for example). */
+int query_equal(const struct query *a, const struct query *b);
 
 void match_signature(const char *text, size_t len,
     struct match_signature *sig);
@@ -75,6 +80,9 @@ int32_t query_signature_bound(const struct query *q,
 /* Returns 1 when text matches q, without scoring it. */
 int query_matches(const struct query *q, const char *text, size_t len,
     const struct match_signature *sig);
+/* Signature bits (of match_signature.occurs) that every line matching q
+ * has; a line lacking any of them cannot match. */
+uint64_t query_required_bits(const struct query *q);
 
 /* Characters a raw input line must contain for its display line to
  * match, found before the display line is made: for each single-term set,

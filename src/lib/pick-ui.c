@@ -16,15 +16,17 @@
 #include "json.h"
 #include "match.h"
 #include "pick-ui.h"
+#include "results.h"
 #include "store.h"
 #include "term.h"
 #include "text.h"
 #include "util.h"
 
-/* Matches ranked in full at first; scrolling further ranks more. */
-#define TOP_K_MIN 256
-/* Result lists kept for reuse when a query narrows an earlier one. */
-#define CACHE_SIZE 8
+/* Matches ranked in full at first, or the screen's rows when more.
+ * Scrolling further ranks more. Keeping 32 instead of 256 cut the query
+ * "4b2" over a million records from 66 to 41 ms of CPU, because the
+ * worst kept score rises sooner (bench/pick-keys.c). */
+#define TOP_K_MIN 32
 /* How long a lone ESC waits for the rest of an escape sequence. */
 #define ESC_WAIT_MS 30
 /* Largest preview kept, in bytes. */
@@ -33,13 +35,6 @@
 #define PREVIEW_MIN_COLS 40
 
 #define SGR_RESET "\x1b[0m"
-
-struct cached {
-	struct query *q;
-	uint32_t *matches;
-	size_t n_matches;
-	uint32_t n_records;	/* records the list covers: [0, n_records) */
-};
 
 struct loader {
 	pthread_t thread;
@@ -76,16 +71,10 @@ struct ui {
 
 	struct buf query;
 	size_t cursor;		/* byte offset in query */
-	struct query *q;
 	int query_changed;
 
-	struct rank_result result;	/* top only; matches live in cache */
+	struct results results;
 	size_t n_matches;
-	uint32_t ranked;	/* records [0, ranked) are ranked */
-	size_t k;
-	struct cached cache[CACHE_SIZE];
-	size_t n_cache;
-	int current;		/* cache entry of the query, or -1 */
 
 	size_t cur, offset;	/* selected row and first row shown */
 	unsigned char *marks;
@@ -202,199 +191,51 @@ loading(const struct ui *ui)
 	return ui->loader.started;
 }
 
-/* Results. An empty query matches every record in input order, so it
- * needs no ranking. Other queries rank the smallest cached list of a
- * wider query, or else every record. */
-
-static void
-cache_drop(struct cached *c)
-{
-	query_free(c->q);
-	free(c->matches);
-	memset(c, 0, sizeof(*c));
-}
-
 static int
 query_empty(const struct ui *ui)
 {
-	return !ui->q || query_is_empty(ui->q);
-}
-
-static int
-sorting(const struct ui *ui)
-{
-	return !ui->o->no_sort;
+	return results_query_empty(&ui->results);
 }
 
 /* The record shown at row pos of the list. */
 static uint32_t
 item_at(const struct ui *ui, size_t pos)
 {
-	if (query_empty(ui))
-		return ui->o->tac ? ui->store.n - 1 - (uint32_t)pos
-				  : (uint32_t)pos;
-	return ui->result.top[pos].index;
+	return results_item(&ui->results, &ui->store, pos);
 }
 
 static size_t
 rows_available(const struct ui *ui)
 {
-	if (query_empty(ui))
-		return ui->store.n;
-	return ui->result.n_top;
+	return results_rows(&ui->results, &ui->store);
 }
 
-/* Keeps a new result list, evicting the oldest when the cache is full. */
+/* Brings the results up to date. With interruptible set, a key typed
+ * meanwhile stops the ranking, which is stale by then: returns -1, and
+ * the caller reads the keys before ranking again. */
 static int
-cache_add(struct ui *ui, struct rank_result *r)
+update_results(struct ui *ui, int interruptible)
 {
-	struct cached *c;
-
-	if (ui->n_cache == CACHE_SIZE) {
-		cache_drop(&ui->cache[0]);
-		memmove(&ui->cache[0], &ui->cache[1],
-		    (CACHE_SIZE - 1) * sizeof(ui->cache[0]));
-		ui->n_cache--;
-	}
-	c = &ui->cache[ui->n_cache];
-	c->q = query_parse(ui->q->source);
-	c->matches = r->matches;
-	c->n_matches = r->n_matches;
-	c->n_records = ui->store.n;
-	r->matches = NULL;
-	return (int)ui->n_cache++;
-}
-
-/* The cached list to rank from: the smallest one of a query that the
- * current query implies, or -1. */
-static int
-cache_find(const struct ui *ui)
-{
-	size_t i;
-	int best = -1;
-
-	for (i = 0; i < ui->n_cache; i++) {
-		const struct cached *c = &ui->cache[i];
-
-		if (!query_implies(ui->q, c->q))
-			continue;
-		if (best < 0 || c->n_matches < ui->cache[best].n_matches)
-			best = (int)i;
-	}
-	return best;
-}
-
-static int top_sort, top_tac;
-
-static int
-compare_top(const void *a, const void *b)
-{
-	return hit_compare(a, b, top_sort, top_tac);
-}
-
-/* Sorts the merged top list and keeps its k best. */
-static void
-sort_top(struct ui *ui)
-{
-	top_sort = sorting(ui);
-	top_tac = ui->o->tac;
-	if (ui->result.n_top)
-		qsort(ui->result.top, ui->result.n_top,
-		    sizeof(*ui->result.top), compare_top);
-	if (ui->result.n_top > ui->k)
-		ui->result.n_top = ui->k;
-}
-
-static void
-rank_query(struct ui *ui)
-{
-	struct rank_result r;
-	int from = cache_find(ui);
-	const uint32_t *cand = NULL;
-	size_t n_cand = 0;
-	uint32_t first_new = 0;
-
-	if (from >= 0) {
-		cand = ui->cache[from].matches;
-		n_cand = ui->cache[from].n_matches;
-		first_new = ui->cache[from].n_records;
-	}
-	store_rank(&ui->store, ui->q, cand, n_cand, first_new, ui->k,
-	    sorting(ui), ui->o->tac, ui->nthreads, &r);
-	rank_result_free(&ui->result);
-	ui->result.top = r.top;
-	ui->result.n_top = r.n_top;
-	r.top = NULL;
-	ui->n_matches = r.n_matches;
-	if (from >= 0 && first_new == ui->store.n &&
-	    strcmp(ui->cache[from].q->source, ui->q->source) == 0)
-		ui->current = from;	/* ranked again with a larger k */
-	else
-		ui->current = cache_add(ui, &r);
-	rank_result_free(&r);
-}
-
-/* Ranks the records that arrived since the last ranking and merges them
- * into the result and its cached list. */
-static void
-rank_new_records(struct ui *ui)
-{
-	struct cached *c = &ui->cache[ui->current];
-	struct rank_result r;
-	size_t n;
-
-	store_rank(&ui->store, ui->q, NULL, 0, ui->ranked, ui->k, sorting(ui),
-	    ui->o->tac, ui->nthreads, &r);
-	c->matches = xrealloc(c->matches,
-	    (c->n_matches + r.n_matches + 1) * sizeof(*c->matches));
-	memcpy(c->matches + c->n_matches, r.matches,
-	    r.n_matches * sizeof(*r.matches));
-	c->n_matches += r.n_matches;
-	c->n_records = ui->store.n;
-	ui->n_matches = c->n_matches;
-
-	n = ui->result.n_top + r.n_top;
-	ui->result.top = xrealloc(ui->result.top,
-	    (n ? n : 1) * sizeof(*ui->result.top));
-	if (r.n_top)
-		memcpy(ui->result.top + ui->result.n_top, r.top,
-		    r.n_top * sizeof(*r.top));
-	ui->result.n_top = n;
-	rank_result_free(&r);
-	sort_top(ui);
-}
-
-static void
-update_results(struct ui *ui)
-{
+	ui->results.interrupt_fd =
+	    interruptible && ui->have_term ? ui->term.fd : -1;
 	if (ui->query_changed) {
-		query_free(ui->q);
-		ui->q = query_parse(ui->query.data ? ui->query.data : "");
-		ui->query_changed = 0;
-		ui->k = TOP_K_MIN;
 		ui->cur = ui->offset = 0;
-		ui->current = -1;
-		if (!query_empty(ui))
-			rank_query(ui);
-		ui->ranked = ui->store.n;
+		if (results_set_query(&ui->results, &ui->store,
+			ui->query.data ? ui->query.data : "") < 0)
+			return -1;
+		ui->query_changed = 0;
 	}
-	if (ui->ranked < ui->store.n && !query_empty(ui))
-		rank_new_records(ui);
-	ui->ranked = ui->store.n;
-	if (query_empty(ui))
-		ui->n_matches = ui->store.n;
+	if (results_update(&ui->results, &ui->store) < 0)
+		return -1;
+	ui->n_matches = ui->results.n_matches;
+	return 0;
 }
 
 /* Ranks more matches when the selection moves past the ranked ones. */
 static void
 ensure_ranked(struct ui *ui, size_t rows)
 {
-	if (query_empty(ui) || rows <= ui->result.n_top ||
-	    ui->result.n_top >= ui->n_matches)
-		return;
-	while (ui->k < rows)
-		ui->k *= 2;
-	rank_query(ui);
+	results_ensure(&ui->results, &ui->store, rows);
 }
 
 /* Drawing. Every frame is built in one buffer and written at once. The
@@ -506,7 +347,7 @@ draw_item(struct ui *ui, size_t row, size_t width)
 	int32_t score;
 
 	if (!query_empty(ui))
-		query_match_positions(ui->q, text, len, &score, pos, &n_pos);
+		query_match_positions(ui->results.q, text, len, &score, pos, &n_pos);
 	if (current)
 		buf_adds(&ui->frame, ui->color ? "\x1b[1;31m>" SGR_RESET : ">");
 	else
@@ -1127,7 +968,8 @@ redraw(struct ui *ui)
 {
 	int64_t t0 = now_us(), c0 = cpu_us(), t1, t2;
 
-	update_results(ui);
+	if (update_results(ui, 1) < 0)
+		return;
 	t1 = now_us();
 	preview_update(ui);
 	draw(ui);
@@ -1215,7 +1057,7 @@ run_loop(struct ui *ui)
 
 		switch (act) {
 		case ACTION_ACCEPT:
-			update_results(ui);
+			update_results(ui, 0);
 			if (rows_available(ui) == 0)
 				return finish(ui, PICK_EXIT_NO_MATCH);
 			return finish(ui, PICK_EXIT_CHOSEN);
@@ -1243,7 +1085,7 @@ decide_early(struct ui *ui)
 	for (;;) {
 		struct pollfd p;
 
-		update_results(ui);
+		update_results(ui, 0);
 		if (o->select_1 && ui->n_matches >= 2)
 			return -1;
 		if (!o->select_1 && ui->n_matches >= 1)
@@ -1256,7 +1098,7 @@ decide_early(struct ui *ui)
 			die("poll failed: %s", strerror(errno));
 		loader_collect(ui);
 	}
-	update_results(ui);
+	update_results(ui, 0);
 	if (o->select_1 && ui->n_matches == 1) {
 		ui->cur = 0;
 		return finish(ui, PICK_EXIT_CHOSEN);
@@ -1264,6 +1106,25 @@ decide_early(struct ui *ui)
 	if (o->exit_0 && ui->n_matches == 0)
 		return finish(ui, PICK_EXIT_NO_MATCH);
 	return -1;
+}
+
+/* Waits until the input has its first records or has ended, before the
+ * terminal is opened. In "ecs-ls clusters | ecs-pick | ecs-ls tasks |
+ * ecs-pick" the second picker's input starts only after the first one has
+ * chosen, so the second neither reads the first one's keys nor saves its
+ * raw terminal mode as the mode to restore. */
+static void
+wait_first_piece(struct ui *ui)
+{
+	while (loading(ui) && ui->store.n_pieces == 0) {
+		struct pollfd p;
+
+		p.fd = ui->loader.pipe[0];
+		p.events = POLLIN;
+		if (poll(&p, 1, -1) < 0 && errno != EINTR)
+			die("poll failed: %s", strerror(errno));
+		loader_collect(ui);
+	}
 }
 
 static void
@@ -1282,10 +1143,7 @@ ui_free(struct ui *ui, struct display **displays)
 		close(ui->loader.pipe[1]);
 	}
 	free(ui->loader.queue);
-	for (i = 0; i < ui->n_cache; i++)
-		cache_drop(&ui->cache[i]);
-	rank_result_free(&ui->result);
-	query_free(ui->q);
+	results_free(&ui->results);
 	store_free(&ui->store);
 	buf_free(&ui->query);
 	buf_free(&ui->frame);
@@ -1327,13 +1185,6 @@ pick_interactive(const struct pick_options *o)
 	}
 	ui->o = o;
 	ui->preview.out_fd = ui->preview.in_fd = -1;
-	ui->have_term = term_open(&ui->term) == 0;
-	if (!ui->have_term && !o->select_1 && !o->exit_0) {
-		error("cannot open the terminal /dev/tty: %s; use --filter "
-		      "QUERY or --via to pick without one",
-		    strerror(errno));
-		return PICK_EXIT_ERROR;
-	}
 	ui->nthreads = store_threads();
 	displays = xcalloc((size_t)ui->nthreads, sizeof(*displays));
 	for (i = 0; i < ui->nthreads; i++) {
@@ -1345,11 +1196,24 @@ pick_interactive(const struct pick_options *o)
 	}
 	buf_free(&err);
 	store_init(&ui->store, "stdin");
+	results_init(&ui->results, !o->no_sort, o->tac, ui->nthreads,
+	    ui->have_term && ui->term.rows > TOP_K_MIN ? (size_t)ui->term.rows
+						       : TOP_K_MIN);
 	ui->color = terminal_color();
 	buf_adds(&ui->query, o->query ? o->query : "");
 	ui->cursor = ui->query.len;
 	ui->query_changed = 1;
 	loader_start(ui, displays);
+	wait_first_piece(ui);
+
+	ui->have_term = term_open(&ui->term) == 0;
+	if (!ui->have_term && !o->select_1 && !o->exit_0) {
+		error("cannot open the terminal /dev/tty: %s; use --filter "
+		      "QUERY or --via to pick without one",
+		    strerror(errno));
+		ui_free(ui, displays);
+		return PICK_EXIT_ERROR;
+	}
 
 	status = -1;
 	if (o->select_1 || o->exit_0)

@@ -10,6 +10,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -423,6 +424,20 @@ read_all(int fd, struct buf *out)
 	}
 }
 
+/* Waits until stdin has data or has ended. In "ecs-ls clusters | ecs-pick
+ * --via fzf | ecs-ls tasks | ecs-pick --via fzf" the second picker's input
+ * starts only after the first one has chosen, so its fzf does not start
+ * meanwhile and take the terminal from the first one. */
+static void
+wait_for_input(void)
+{
+	struct pollfd p = {.fd = STDIN_FILENO, .events = POLLIN};
+
+	while (poll(&p, 1, -1) < 0)
+		if (errno != EINTR)
+			die("poll failed: %s", strerror(errno));
+}
+
 static struct via the_via;
 
 int
@@ -457,6 +472,7 @@ pick_via(const struct pick_options *o)
 	 * because the input thread may still be writing to it. A closed
 	 * stdout still ends the program quietly through out_flush. */
 	signal(SIGPIPE, SIG_IGN);
+	wait_for_input();
 	pid = spawn_picker(v, &v->fd, &out_fd);
 	if (pthread_create(&v->thread, NULL, via_feed, v) != 0)
 		die("cannot start the input thread: %s", strerror(errno));

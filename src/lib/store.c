@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -720,23 +721,43 @@ hit_compare(const struct hit *a, const struct hit *b, int sort, int tac)
 	return a->index < b->index ? -1 : 1;
 }
 
-/* One thread's share of a ranking: positions [begin, end) of the
- * candidate sequence cand[] followed by from, from + 1, ...
- * NOTE: every candidate is still read once per key (signature, then the
- * text unless the signature rejects it), so a key costs about 10-60 ms of
- * CPU with a million records (bench/pick.sh), above a 20 ms budget on
- * two cores for broad queries. */
-struct rank_job {
+/* A ranking runs over the candidate sequence cand[] followed by from,
+ * from + 1, ... (its positions), cut into chunks that the threads take
+ * in turn, so a thread slowed by other work on the machine takes fewer
+ * of them. Each chunk has its own match list, joined in chunk order, so
+ * the matches stay ascending. */
+#define RANK_CHUNK 16384
+
+struct rank_chunk {
+	uint32_t *matches;
+	size_t n_matches, cap;
+};
+
+struct rank_shared {
 	const struct store *s;
 	const struct query *q;
+	uint64_t required;	/* query_required_bits(q) */
 	const uint32_t *cand;
 	size_t n_cand;
 	uint32_t from;
-	size_t begin, end;
+	size_t total;		/* positions */
 	size_t k;
 	int sort, tac;
-	uint32_t *matches;
-	size_t n_matches, cap;
+	int interrupt_fd;	/* stop when readable, or -1 */
+	struct rank_chunk *chunks;
+	size_t n_chunks;
+	atomic_size_t next_chunk;
+	atomic_int interrupted;
+};
+
+/* One thread's part: the k best of the chunks it took. */
+struct rank_job {
+	struct rank_shared *sh;
+	const struct store *s;
+	const struct query *q;
+	uint64_t required;
+	size_t k;
+	int sort, tac;
 	struct hit *heap;	/* the k best, worst at the root */
 	size_t n_heap;
 };
@@ -791,17 +812,89 @@ heap_offer(struct rank_job *j, const struct hit *h)
 	heap_sift_down(j, 0);
 }
 
-static void *
-rank_part(void *arg)
+/* The lowest score with which h (its index and length set) would enter
+ * the full heap: the worst entry's score when h wins a tie with it on
+ * length and input order, one more otherwise. Most lines of a large
+ * input tie with the worst entry, and this lets them skip scoring. */
+static int32_t
+heap_threshold(const struct rank_job *j, const struct hit *h)
 {
-	struct rank_job *j = arg;
-	const struct store *s = j->s;
-	size_t pos, k = 0;
+	struct hit tie = *h;
 
-	j->heap = xmalloc((j->k ? j->k : 1) * sizeof(*j->heap));
-	for (pos = j->begin; pos < j->end; pos++) {
-		uint32_t i = pos < j->n_cand ? j->cand[pos]
-					     : j->from + (uint32_t)(pos - j->n_cand);
+	tie.score = j->heap[0].score;
+	if (hit_compare(&tie, &j->heap[0], j->sort, j->tac) < 0)
+		return tie.score;
+	return tie.score + 1;
+}
+
+/* Record index at position pos of the candidate sequence. */
+static uint32_t
+rank_index(const struct rank_shared *sh, size_t pos)
+{
+	return pos < sh->n_cand ? sh->cand[pos]
+				: sh->from + (uint32_t)(pos - sh->n_cand);
+}
+
+/* Prefetches what rank_range reads of candidates ahead of pos, up to
+ * end: the record and signature RANK_AHEAD positions on, the text of the
+ * one half as far on (its record arrived meanwhile). A candidate list of
+ * a narrowed query is scattered over the store, and without this every
+ * candidate would wait for main memory about three times. Records after
+ * the list are read in order, which the CPU prefetches by itself.
+ * ahead[] are the pieces of the two lookahead positions. */
+#define RANK_AHEAD 16
+static void
+rank_prefetch(const struct rank_shared *sh, size_t pos, size_t end,
+    size_t *ahead)
+{
+	const struct store *s = sh->s;
+	const struct piece *p;
+	uint32_t i;
+
+	if (pos + RANK_AHEAD < sh->n_cand && pos + RANK_AHEAD < end) {
+		i = sh->cand[pos + RANK_AHEAD];
+		while (i >= s->first[ahead[0]] + s->pieces[ahead[0]]->n)
+			ahead[0]++;
+		p = s->pieces[ahead[0]];
+		__builtin_prefetch(&p->recs[i - s->first[ahead[0]]]);
+		__builtin_prefetch(&p->sigs[i - s->first[ahead[0]]]);
+	}
+	if (pos + RANK_AHEAD / 2 < sh->n_cand && pos + RANK_AHEAD / 2 < end) {
+		i = sh->cand[pos + RANK_AHEAD / 2];
+		while (i >= s->first[ahead[1]] + s->pieces[ahead[1]]->n)
+			ahead[1]++;
+		p = s->pieces[ahead[1]];
+		__builtin_prefetch(p->disp.data +
+		    p->recs[i - s->first[ahead[1]]].disp_off);
+	}
+}
+
+/* Ranks positions [begin, end) into j's heap and the chunk's matches.
+ * NOTE: a candidate that the signature cannot reject has its text read
+ * again on every key. That costs about 50 ns of CPU a candidate for a
+ * two-letter query on the machine of bench/RESULTS-pick.md, so a key
+ * that most of a million records match takes 40-60 ms of CPU. */
+static void
+rank_range(struct rank_job *j, size_t begin, size_t end,
+    struct rank_chunk *out)
+{
+	const struct rank_shared *sh = j->sh;
+	const struct store *s = j->s;
+	/* Chunks of other threads share cache lines with *out, so the list
+	 * grows here and is stored once. */
+	struct rank_chunk found = {NULL, 0, 0};
+	size_t pos, k, ahead[2];
+
+	if (begin >= end)
+		return;
+	/* Room for every position, so the list never moves while it grows:
+	 * at most RANK_CHUNK * 4 bytes. */
+	found.cap = end - begin;
+	found.matches = xmalloc(found.cap * sizeof(*found.matches));
+	k = piece_of(s, rank_index(sh, begin));
+	ahead[0] = ahead[1] = k;
+	for (pos = begin; pos < end; pos++) {
+		uint32_t i = rank_index(sh, pos);
 		const struct piece *p;
 		const struct record *r;
 		const struct match_signature *sig;
@@ -809,14 +902,15 @@ rank_part(void *arg)
 		struct hit h;
 		int32_t bound;
 
+		rank_prefetch(sh, pos, end, ahead);
 		/* Candidates ascend, so the piece only moves forward. */
-		if (pos == j->begin)
-			k = piece_of(s, i);
 		while (i >= s->first[k] + s->pieces[k]->n)
 			k++;
 		p = s->pieces[k];
 		r = &p->recs[i - s->first[k]];
 		sig = &p->sigs[i - s->first[k]];
+		if ((sig->occurs & j->required) != j->required)
+			continue;
 		text = p->disp.data + r->disp_off;
 		bound = query_signature_bound(j->q, sig);
 		if (bound == INT32_MIN)
@@ -839,7 +933,7 @@ rank_part(void *arg)
 		} else {
 			/* A tighter bound from the line itself comes next. */
 			int32_t min = j->k && j->n_heap == j->k
-					  ? j->heap[0].score
+					  ? heap_threshold(j, &h)
 					  : INT32_MIN;
 			int rc = query_match_min(j->q, text, r->disp_len, min,
 			    &h.score);
@@ -849,12 +943,41 @@ rank_part(void *arg)
 			if (rc == 1)
 				heap_offer(j, &h);
 		}
-		if (j->n_matches == j->cap) {
-			j->cap = j->cap ? j->cap * 2 : 1024;
-			j->matches = xrealloc(j->matches,
-			    j->cap * sizeof(*j->matches));
+		found.matches[found.n_matches++] = i;
+	}
+	*out = found;
+}
+
+static int
+input_waiting(int fd)
+{
+	struct pollfd p = {fd, POLLIN, 0};
+
+	return fd >= 0 && poll(&p, 1, 0) > 0;
+}
+
+static void *
+rank_part(void *arg)
+{
+	struct rank_job *j = arg;
+	struct rank_shared *sh = j->sh;
+
+	j->heap = xmalloc((j->k ? j->k : 1) * sizeof(*j->heap));
+	for (;;) {
+		size_t c = atomic_fetch_add(&sh->next_chunk, 1);
+		size_t end;
+
+		if (c >= sh->n_chunks || atomic_load(&sh->interrupted))
+			break;
+		/* One poll(2) per chunk: a system call of about a microsecond
+		 * (an estimate) per 16384 candidates. */
+		if (input_waiting(sh->interrupt_fd)) {
+			atomic_store(&sh->interrupted, 1);
+			break;
 		}
-		j->matches[j->n_matches++] = i;
+		end = (c + 1) * RANK_CHUNK;
+		rank_range(j, c * RANK_CHUNK, end < sh->total ? end : sh->total,
+		    &sh->chunks[c]);
 	}
 	return NULL;
 }
@@ -867,49 +990,68 @@ compare_hits(const void *a, const void *b)
 	return hit_compare(a, b, rank_sort, rank_tac);
 }
 
-void
+int
 store_rank(const struct store *s, const struct query *q,
     const uint32_t *cand, size_t n_cand, uint32_t from, size_t k, int sort,
-    int tac, int nthreads, struct rank_result *r)
+    int tac, int nthreads, int interrupt_fd, struct rank_result *r)
 {
 	struct rank_job jobs[16];
-	size_t total = n_cand + (s->n - from), parts, i, m = 0, h = 0;
+	struct rank_shared sh;
+	size_t parts, i, m = 0, h = 0;
+	int interrupted;
 
 	memset(r, 0, sizeof(*r));
-	parts = total < RANK_SPLIT_MIN ? 1 : (size_t)nthreads;
+	memset(&sh, 0, sizeof(sh));
+	sh.s = s;
+	sh.q = q;
+	sh.required = query_required_bits(q);
+	sh.cand = cand;
+	sh.n_cand = n_cand;
+	sh.from = from;
+	sh.total = n_cand + (s->n - from);
+	sh.k = k;
+	sh.sort = sort;
+	sh.tac = tac;
+	sh.interrupt_fd = interrupt_fd;
+	sh.n_chunks = (sh.total + RANK_CHUNK - 1) / RANK_CHUNK;
+	sh.chunks = xcalloc(sh.n_chunks ? sh.n_chunks : 1, sizeof(*sh.chunks));
+	atomic_init(&sh.next_chunk, 0);
+	atomic_init(&sh.interrupted, 0);
+	parts = sh.total < RANK_SPLIT_MIN ? 1 : (size_t)nthreads;
 	if (parts > 16)
 		parts = 16;
 	memset(jobs, 0, sizeof(jobs));
 	for (i = 0; i < parts; i++) {
+		jobs[i].sh = &sh;
 		jobs[i].s = s;
 		jobs[i].q = q;
-		jobs[i].cand = cand;
-		jobs[i].n_cand = n_cand;
-		jobs[i].from = from;
-		jobs[i].begin = total * i / parts;
-		jobs[i].end = total * (i + 1) / parts;
+		jobs[i].required = sh.required;
 		jobs[i].k = k;
 		jobs[i].sort = sort;
 		jobs[i].tac = tac;
 	}
 	run_jobs(rank_part, jobs, sizeof(jobs[0]), parts);
+	interrupted = atomic_load(&sh.interrupted);
 
-	for (i = 0; i < parts; i++) {
-		m += jobs[i].n_matches;
+	for (i = 0; i < sh.n_chunks; i++)
+		m += sh.chunks[i].n_matches;
+	for (i = 0; i < parts; i++)
 		h += jobs[i].n_heap;
-	}
 	r->matches = xmalloc((m ? m : 1) * sizeof(*r->matches));
 	r->top = xmalloc((h ? h : 1) * sizeof(*r->top));
+	for (i = 0; i < sh.n_chunks; i++) {
+		if (sh.chunks[i].n_matches)
+			memcpy(r->matches + r->n_matches, sh.chunks[i].matches,
+			    sh.chunks[i].n_matches * sizeof(*r->matches));
+		r->n_matches += sh.chunks[i].n_matches;
+		free(sh.chunks[i].matches);
+	}
+	free(sh.chunks);
 	for (i = 0; i < parts; i++) {
-		if (jobs[i].n_matches)
-			memcpy(r->matches + r->n_matches, jobs[i].matches,
-			    jobs[i].n_matches * sizeof(*r->matches));
-		r->n_matches += jobs[i].n_matches;
 		if (jobs[i].n_heap)
 			memcpy(r->top + r->n_top, jobs[i].heap,
 			    jobs[i].n_heap * sizeof(*r->top));
 		r->n_top += jobs[i].n_heap;
-		free(jobs[i].matches);
 		free(jobs[i].heap);
 	}
 	/* qsort with file-scope flags: the ranking runs in one thread at a
@@ -919,6 +1061,11 @@ store_rank(const struct store *s, const struct query *q,
 	qsort(r->top, r->n_top, sizeof(*r->top), compare_hits);
 	if (r->n_top > k)
 		r->n_top = k;
+	if (interrupted) {
+		rank_result_free(r);
+		return -1;
+	}
+	return 0;
 }
 
 void

@@ -107,10 +107,13 @@ struct rank_result {
 /* Ranks the candidates (cand[0..n_cand), ascending, all below from) and
  * every record in [from, s->n) against q with nthreads threads, keeping
  * the k best in r->top. Without sort, "best" is input order (reversed
- * with tac). Fills r, which the caller frees with rank_result_free. */
-void store_rank(const struct store *s, const struct query *q,
+ * with tac). Fills r, which the caller frees with rank_result_free, and
+ * returns 0. When interrupt_fd (-1 for none) becomes readable meanwhile,
+ * the ranking stops early and returns -1 with r empty. */
+int store_rank(const struct store *s, const struct query *q,
     const uint32_t *cand, size_t n_cand, uint32_t from, size_t k,
-    int sort, int tac, int nthreads, struct rank_result *r);
+    int sort, int tac, int nthreads, int interrupt_fd,
+    struct rank_result *r);
 void rank_result_free(struct rank_result *r);
 /* Orders two hits: negative when a ranks before b. */
 int hit_compare(const struct hit *a, const struct hit *b, int sort, int tac);

@@ -151,6 +151,11 @@ test_unicode(void)
 	ok(matches("cafe", "cafe\xcc\x81 bar"), "combining mark skipped");
 	ok(matches("🚀x", "go 🚀 x"), "emoji matches as one character");
 	ok(matches("ab", "a\xff" "b"), "invalid UTF-8 byte is skipped");
+	ok(!matches("kx", "\xe2\x84\xaa" "x"),
+	    "ASCII letter does not match the Kelvin sign");
+	is_int(score_of("ix", "aix \xc4\xb0" "x"),
+	    score_of("ix", "aix \xc3\xa9" "x"),
+	    "ASCII letter is not placed on a dotted capital I");
 	h = highlight("京p", "東京 prod");
 	is_str(h, "\xe4p", "highlight reports byte offsets of characters");
 	free(h);
@@ -280,6 +285,31 @@ test_implies(void)
 	}
 }
 
+static void
+test_equal(void)
+{
+	static const struct {
+		const char *a, *b;
+		int expected;
+	} cases[] = {
+	    {"web", "web ", 1}, {" web  api ", "web api", 1}, {"web", "web |", 1},
+	    {"web", "web$", 0}, {"Web", "web", 0}, {"!x", "x", 0},
+	    {"a | b", "b | a", 0}, {"ab", "a b", 0}, {"'ab", "ab", 0},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct query *a = query_parse(cases[i].a);
+		struct query *b = query_parse(cases[i].b);
+
+		is_int(query_equal(a, b), cases[i].expected, "\"%s\" %s \"%s\"",
+		    cases[i].a, cases[i].expected ? "equals" : "differs from",
+		    cases[i].b);
+		query_free(a);
+		query_free(b);
+	}
+}
+
 /* The bound used to skip scoring must never be below the real score:
  * asking for exactly the real score as the minimum must still score. */
 static void
@@ -326,6 +356,59 @@ test_bound(void)
 	is_int(bad, 0, "score bound never hides a qualifying line");
 }
 
+/* Scoring without positions (on the characters' positions only) and
+ * with them (the full table) must agree on every line, ASCII or not. */
+static void
+test_score_paths_agree(void)
+{
+	static const char *const alphabet[] = {"a", "b", "c", "A", "B", "-",
+	    "/", " ", ":", "1", "2", "x", "\xc3\xa9", "\xc3\x89"};
+	static const char *const queries[] = {"ab", "abc", "a-b", "ba", "a b",
+	    "AB", "ab1", "b2 ac", "aaa", "x1", "\xc3\xa9" "b", "bab | ca",
+	    "a:b", "cab!x"};
+	size_t n_alpha = sizeof(alphabet) / sizeof(alphabet[0]);
+	unsigned seed = 2024;
+	int i, q, bad = 0, checked = 0;
+
+	for (i = 0; i < 4000; i++) {
+		char line[400];
+		size_t len = 0;
+		int n = 3 + i % 90, c;
+
+		for (c = 0; c < n; c++) {
+			const char *piece;
+
+			seed = seed * 1103515245 + 12345;
+			piece = alphabet[(seed >> 16) % n_alpha];
+			memcpy(line + len, piece, strlen(piece));
+			len += strlen(piece);
+		}
+		for (q = 0; q < (int)(sizeof(queries) / sizeof(queries[0]));
+		     q++) {
+			struct query *qq = query_parse(queries[q]);
+			uint32_t pos[MATCH_MAX_POSITIONS];
+			size_t n_pos;
+			int32_t plain = 0, table = 0;
+			int a = query_match(qq, line, len, &plain);
+			int b = query_match_positions(qq, line, len, &table, pos,
+			    &n_pos);
+
+			if (a != b || (a && plain != table)) {
+				if (!bad)
+					diag("%s on \"%.*s\": match %d/%d, "
+					     "score %d/%d", queries[q], (int)len,
+					    line, a, b, (int)plain, (int)table);
+				bad++;
+			}
+			checked += a;
+			query_free(qq);
+		}
+	}
+	ok(checked > 5000, "score paths compared on %d matching lines",
+	    checked);
+	is_int(bad, 0, "scores without positions equal those with them");
+}
+
 int
 main(void)
 {
@@ -338,6 +421,8 @@ main(void)
 	test_highlight();
 	test_long_line();
 	test_implies();
+	test_equal();
 	test_bound();
+	test_score_paths_agree();
 	return done_testing();
 }
