@@ -68,6 +68,23 @@ event_slot(const char *key, size_t len, void *data)
 /* Reads an integer written with at most 15 digits and no fraction or
  * exponent, which a double (and so jq) represents exactly. Returns -1 for
  * any other value. */
+/* Converts a reply's millisecond count to int64_t. Values past +-2^53
+ * (beyond any real date) and NaN are clamped, because converting a double
+ * outside the int64_t range is undefined behaviour. */
+static int64_t
+clamp_ms(double ms)
+{
+	const double limit = 9007199254740992.0;	/* 2^53 */
+
+	if (ms != ms)
+		return 0;
+	if (ms > limit)
+		return (int64_t)limit;
+	if (ms < -limit)
+		return -(int64_t)limit;
+	return (int64_t)ms;
+}
+
 static int
 scan_integer(const struct jscan_value *v, int64_t *out)
 {
@@ -337,8 +354,8 @@ parse_with_jq(struct log_page *p, const char *token_name, struct buf *err)
 		double ingestion = json_num(item, "ingestionTime", -1);
 
 		/* Strings stay alive inside p->doc, which the page holds. */
-		ev->timestamp = (int64_t)json_num(item, "timestamp", 0);
-		ev->ingestion_time = ingestion >= 0 ? (int64_t)ingestion : -1;
+		ev->timestamp = clamp_ms(json_num(item, "timestamp", 0));
+		ev->ingestion_time = ingestion >= 0 ? clamp_ms(ingestion) : -1;
 		ev->message = json_str(item, "message");
 		if (ev->message) {
 			jv m = jv_object_get(jv_copy(item),

@@ -30,6 +30,33 @@ render_message(const struct log_page_event *ev, struct buf *out)
 	}
 }
 
+/* A timestamp far outside the int64_t range takes the jq path and comes
+ * back clamped to 2^53 milliseconds, not converted with undefined
+ * behaviour. */
+static void
+check_huge_timestamp(void)
+{
+	static const char body_text[] =
+	    "{\"events\":[{\"timestamp\":1.7e25,\"message\":\"m\","
+	    "\"ingestionTime\":-1e300}],\"nextForwardToken\":\"f\"}";
+	struct log_page page;
+	struct buf body = BUF_INIT, err = BUF_INIT;
+
+	buf_add(&body, body_text, strlen(body_text));
+	is_int(log_page_read(&page, &body, "nextForwardToken", &err), 0,
+	    "huge timestamp: read");
+	is_int(page.n, 1, "huge timestamp: one event");
+	if (page.n == 1) {
+		ok(page.events[0].timestamp == 9007199254740992LL,
+		    "huge timestamp: clamped to 2^53");
+		ok(page.events[0].ingestion_time == -1,
+		    "huge timestamp: negative ingestionTime is absent");
+	}
+	log_page_free(&page);
+	buf_free(&body);
+	buf_free(&err);
+}
+
 static int
 same_string(const char *a, const char *b)
 {
@@ -331,5 +358,6 @@ main(void)
 	check_large_page();
 	check_random_pages();
 	check_invalid_json();
+	check_huge_timestamp();
 	return done_testing();
 }
