@@ -35,16 +35,22 @@ UNIT_SRCS := $(wildcard t/unit/*.c)
 UNITS := $(UNIT_SRCS:t/unit/%.c=$(BUILD)/t/%.t)
 TEST_HELPERS_SRCS := $(wildcard t/helpers/*.c)
 TEST_HELPERS := $(TEST_HELPERS_SRCS:t/helpers/%.c=$(BUILD)/t/helpers/%)
+FUZZ_CC ?= clang
+FUZZ_BUILD ?= build/libfuzzer
+FUZZ_SECONDS ?= 60
+FUZZ_JOBS ?= 2
+FUZZ_TARGETS := $(filter-out replay,$(patsubst fuzz/%.c,%,$(wildcard fuzz/*.c)))
+FUZZ_REPLAYS := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/%)
 
 PROVE ?= prove
 PROVE_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 TESTS ?= $(UNITS) $(sort $(wildcard t/[0-9]*.t))
 
 .PHONY: all test test-run deps asan check-deps install uninstall clean \
-	bench fuzz format demo demo-shell
+	bench fuzz fuzz-build fuzz-ci format demo demo-shell
 .SUFFIXES:
 
-all: $(PROGS) $(UNITS) $(TEST_HELPERS)
+all: $(PROGS) $(UNITS) $(TEST_HELPERS) $(FUZZ_REPLAYS)
 
 $(BUILD)/lib/%.o: src/lib/%.c
 	@mkdir -p $(@D)
@@ -77,8 +83,16 @@ $(BUILD)/t/helpers/%: t/helpers/%.c $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< $(LIB) $(DEP_LIBS)
 
+# The fuzz targets' entry points with the plain driver fuzz/replay.c,
+# built by any compiler; t/9001-fuzz-replay.t runs them on the saved inputs.
+$(BUILD)/fuzz/%: fuzz/%.c fuzz/replay.c fuzz/fuzz.h $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -Ifuzz $(LDFLAGS_ALL) -o $@ fuzz/$*.c fuzz/replay.c \
+	    $(LIB) $(DEP_LIBS)
+
 -include $(LIB_OBJS:.o=.d) $(PROG_SRCS:src/%.c=$(BUILD)/prog/%.d) \
-	$(UNIT_SRCS:t/unit/%.c=$(BUILD)/t/%.d)
+	$(UNIT_SRCS:t/unit/%.c=$(BUILD)/t/%.d) \
+	$(LIB_SRCS:src/lib/%.c=$(FUZZ_BUILD)/lib/%.d)
 
 # `make test` first installs what is missing (through install.sh), then
 # builds and runs the suite in a new make so pkg-config sees the packages.
@@ -147,8 +161,41 @@ uninstall:
 bench: all
 	bench/run.sh
 
+# libFuzzer targets (fuzz/*.c) need clang with its fuzzer runtime. The
+# library is built again with coverage instrumentation and ASan+UBSan
+# into $(FUZZ_BUILD). `make fuzz` runs every target for FUZZ_SECONDS,
+# FUZZ_JOBS at a time, and fails when one finds a crash, leak or time-out.
+FUZZ_SAN = -fsanitize=address,undefined -fno-sanitize-recover=all \
+	   -fno-omit-frame-pointer
+FUZZ_CFLAGS = -std=gnu11 $(WARN) -O1 -g $(FUZZ_SAN) -Isrc/lib -Ifuzz \
+	      $(DEP_CFLAGS) -DECS_VERSION='"$(VERSION)"' $(CFLAGS)
+FUZZ_LIB_OBJS := $(LIB_SRCS:src/lib/%.c=$(FUZZ_BUILD)/lib/%.o)
+
+$(FUZZ_BUILD)/lib/%.o: src/lib/%.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c -o $@ $<
+
+$(FUZZ_BUILD)/libecs.a: $(FUZZ_LIB_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+fuzz/bin/%: fuzz/%.c fuzz/fuzz.h $(FUZZ_BUILD)/libecs.a
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< \
+	    $(FUZZ_BUILD)/libecs.a $(DEP_LIBS)
+
+fuzz-build: $(FUZZ_TARGETS:%=fuzz/bin/%)
+
+fuzz: fuzz-build
+	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_JOBS=$(FUZZ_JOBS) \
+	    fuzz/run.sh $(FUZZ_TARGETS)
+
+# The short run for CI: 10 seconds per target.
+fuzz-ci:
+	$(MAKE) fuzz FUZZ_SECONDS=10
+
 format:
 	clang-format -i src/*.c src/lib/*.c src/lib/*.h t/unit/*.c
 
 clean:
-	rm -rf build $(BINDIR)
+	rm -rf build $(BINDIR) fuzz/bin

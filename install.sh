@@ -15,7 +15,10 @@ cd "$(dirname "$0")"
 
 BUILD_PKGS="make gcc pkg-config libcurl4-openssl-dev libssl-dev libjq-dev \
 libonig-dev libwebsockets-dev"
-TEST_PKGS="tmux jq fzf perl python3 python3-venv procps faketime zsh fish"
+# clang's libFuzzer and sanitizer runtimes (for make fuzz) are in
+# libclang-rt-dev, which clang only recommends.
+TEST_PKGS="tmux jq fzf perl python3 python3-venv procps faketime zsh fish \
+clang libclang-rt-dev"
 
 deps_only=0
 test_deps=0

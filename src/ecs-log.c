@@ -32,10 +32,12 @@ static const char usage[] =
     "  -s, --service NAME    a service: its running tasks (repeatable)\n"
     "  -t, --task ID         a task, by ID or ARN (repeatable)\n"
     "      --container NAME  only containers with this name\n"
-    "      --exec-sessions   read the ECS Exec session logs of the\n"
-    "                        clusters instead (CloudWatch Logs or S3, as\n"
-    "                        the cluster's executeCommandConfiguration\n"
-    "                        says)\n"
+    "      --exec-sessions   read the clusters' ECS Exec session logs\n"
+    "                        instead (CloudWatch Logs or S3, as the\n"
+    "                        cluster's executeCommandConfiguration says)\n"
+    "      --log-group NAME  read a log group without ECS lookups: every\n"
+    "                        stream, or only those of --log-stream\n"
+    "      --log-stream NAME  a stream of --log-group (repeatable)\n"
     "\n"
     "Reading:\n"
     "      --since TIME      events at or after TIME; with a service or\n"
@@ -47,9 +49,9 @@ static const char usage[] =
     "  -n, --tail N          only the last N events\n"
     "  -f, --follow          keep printing new events, and the logs of\n"
     "                        tasks that start meanwhile\n"
-    "      --poll SECONDS    when following, poll idle streams at most\n"
-    "                        SECONDS apart and look for new tasks every\n"
-    "                        2 x SECONDS (default 5)\n"
+    "      --poll SECONDS    following: poll idle streams at most SECONDS\n"
+    "                        apart, look for new tasks every 2 x SECONDS"
+    " (default 5)\n"
     "      --filter PATTERN  CloudWatch Logs filter pattern, applied by\n"
     "                        the service (FilterLogEvents)\n"
     "  -o, --output FMT      json, text or raw (default: text on a\n"
@@ -77,11 +79,20 @@ enum {
 	OPT_FILTER,
 	OPT_EXEC_SESSIONS,
 	OPT_POLL,
+	OPT_LOG_GROUP,
+	OPT_LOG_STREAM,
 };
 
 /* S3 exec logs are read in pieces of this size, so memory stays bounded
  * whatever the size of a session's log. */
 #define S3_CHUNK ((long long)8 << 20)
+
+/* JSON output: the members of a logEvent record after eventId, which are
+ * the same for every event of one source, group and stream. */
+struct record_suffix {
+	struct buf text;
+	char *group, *stream;	/* what text was built for */
+};
 
 /* The source of an event: a container of a task, or an exec session log. */
 struct source_tag {
@@ -93,6 +104,7 @@ struct source_tag {
 	char *region, *group, *stream;	/* set once the reader has it */
 	char label[64];		/* "container/task" for text output */
 	const char *color;
+	struct record_suffix suffix;
 	struct source_tag *next;
 };
 
@@ -137,6 +149,7 @@ struct ecs_log {
 	char **ring;
 	size_t ring_start, ring_len;
 	struct buf line;
+	struct record_suffix untagged_suffix;	/* events without a tag */
 };
 
 static const char *const palette[] = {
@@ -152,6 +165,14 @@ label_color(const char *label)
 	for (; *label; label++)
 		h = (h ^ (unsigned char)*label) * 16777619u;
 	return palette[h % (sizeof(palette) / sizeof(palette[0]))];
+}
+
+static void
+record_suffix_free(struct record_suffix *suffix)
+{
+	buf_free(&suffix->text);
+	free(suffix->group);
+	free(suffix->stream);
 }
 
 static struct source_tag *
@@ -184,6 +205,7 @@ tag_free(struct source_tag *t)
 	free(t->region);
 	free(t->group);
 	free(t->stream);
+	record_suffix_free(&t->suffix);
 	free(t);
 }
 
@@ -269,9 +291,11 @@ finish_line(struct ecs_log *lg)
 }
 
 /* Starts a record in lg->line with its kind, timestamp and message; the
- * caller adds the other members and the closing brace. */
+ * caller adds the other members and the closing brace. A plain message
+ * (see struct log_event_view) needs no escaping. */
 static void
-json_begin(struct ecs_log *lg, int64_t ts, const char *message, size_t len)
+json_begin(struct ecs_log *lg, int64_t ts, const char *message, size_t len,
+    int plain)
 {
 	struct buf *b = &lg->line;
 
@@ -279,7 +303,13 @@ json_begin(struct ecs_log *lg, int64_t ts, const char *message, size_t len)
 	buf_adds(b, "{\"kind\":\"logEvent\",\"timestamp\":");
 	add_int(b, ts);
 	buf_adds(b, ",\"message\":");
-	buf_add_json_string(b, message, len);
+	if (plain) {
+		buf_addc(b, '"');
+		buf_add(b, message, len);
+		buf_addc(b, '"');
+	} else {
+		buf_add_json_string(b, message, len);
+	}
 }
 
 /* Writes one event as text or raw output. */
@@ -312,37 +342,14 @@ write_text(struct ecs_log *lg, int64_t ts, const char *message, size_t len,
 	finish_line(lg);
 }
 
+/* Appends the members of a logEvent record that follow eventId, and the
+ * closing brace. */
 static void
-emit_log_event(const struct log_event_view *ev, void *data)
+add_record_suffix(struct buf *b, const struct log_event_view *ev)
 {
-	struct ecs_log *lg = data;
 	struct source_tag *t = ev->tag;
-	struct buf *b = &lg->line;
-	jv msg = jv_object_get(jv_copy(ev->event), jv_string("message"));
-	const char *text = "";
-	size_t len = 0;
-	double ingestion;
 	char *user;
 
-	if (jv_get_kind(msg) == JV_KIND_STRING) {
-		text = jv_string_value(msg);
-		len = (size_t)jv_string_length_bytes(jv_copy(msg));
-	}
-	if (lg->format != OUTPUT_JSON) {
-		write_text(lg, ev->timestamp, text, len,
-		    t && !t->exec ? t->label : ev->stream,
-		    t && !t->exec ? t->color : label_color(ev->stream));
-		jv_free(msg);
-		return;
-	}
-	json_begin(lg, ev->timestamp, text, len);
-	jv_free(msg);
-	ingestion = json_num(ev->event, "ingestionTime", -1);
-	if (ingestion >= 0) {
-		buf_adds(b, ",\"ingestionTime\":");
-		add_int(b, (int64_t)ingestion);
-	}
-	add_field(b, "eventId", json_str(ev->event, "eventId"));
 	add_field(b, "logGroupName", ev->group);
 	add_field(b, "logStreamName", ev->stream);
 	if (t && t->exec) {
@@ -356,6 +363,40 @@ emit_log_event(const struct log_event_view *ev, void *data)
 		add_field(b, "container", t->container);
 	}
 	buf_addc(b, '}');
+}
+
+static void
+emit_log_event(const struct log_event_view *ev, void *data)
+{
+	struct ecs_log *lg = data;
+	struct source_tag *t = ev->tag;
+	struct buf *b = &lg->line;
+	struct record_suffix *suffix;
+
+	if (lg->format != OUTPUT_JSON) {
+		write_text(lg, ev->timestamp, ev->message, ev->message_len,
+		    t && !t->exec ? t->label : ev->stream,
+		    t && !t->exec ? t->color : label_color(ev->stream));
+		return;
+	}
+	json_begin(lg, ev->timestamp, ev->message, ev->message_len,
+	    ev->message_plain);
+	if (ev->ingestion_time >= 0) {
+		buf_adds(b, ",\"ingestionTime\":");
+		add_int(b, ev->ingestion_time);
+	}
+	add_field(b, "eventId", ev->event_id);
+	suffix = t ? &t->suffix : &lg->untagged_suffix;
+	if (!suffix->group || strcmp(suffix->group, ev->group) != 0 ||
+	    strcmp(suffix->stream, ev->stream) != 0) {
+		free(suffix->group);
+		free(suffix->stream);
+		suffix->group = xstrdup(ev->group);
+		suffix->stream = xstrdup(ev->stream);
+		buf_reset(&suffix->text);
+		add_record_suffix(&suffix->text, ev);
+	}
+	buf_add(b, suffix->text.data, suffix->text.len);
 	finish_line(lg);
 }
 
@@ -709,7 +750,7 @@ emit_s3_line(struct ecs_log *lg, const struct s3_entry *e,
 		jv_free(s);
 		return;
 	}
-	json_begin(lg, ts, text, n);
+	json_begin(lg, ts, text, n, 0);
 	add_field(&lg->line, "sessionId", session);
 	add_field(&lg->line, "user", user);
 	add_field(&lg->line, "clusterArn", e->bucket->cluster_arn);
@@ -962,6 +1003,7 @@ free_all(struct ecs_log *lg)
 	jv_free(lg->records);
 	jv_free(lg->s3_seen);
 	buf_free(&lg->line);
+	record_suffix_free(&lg->untagged_suffix);
 	aws_ctx_free(&lg->ctx);
 }
 
@@ -982,6 +1024,8 @@ main(int argc, char **argv)
 	    {"filter", required_argument, NULL, OPT_FILTER},
 	    {"output", required_argument, NULL, 'o'},
 	    {"exec-sessions", no_argument, NULL, OPT_EXEC_SESSIONS},
+	    {"log-group", required_argument, NULL, OPT_LOG_GROUP},
+	    {"log-stream", required_argument, NULL, OPT_LOG_STREAM},
 	    {NULL, 0, NULL, 0},
 	};
 	struct cli_common common = {0};
@@ -990,7 +1034,8 @@ main(int argc, char **argv)
 	struct buf err = BUF_INIT;
 	const char *format = NULL, *since = NULL, *until = NULL;
 	const char *cluster = NULL, **services = NULL, **tasks = NULL;
-	size_t n_services = 0, n_tasks = 0, n_targets, i;
+	const char *log_group = NULL, **log_streams = NULL;
+	size_t n_services = 0, n_tasks = 0, n_log_streams = 0, n_targets, i;
 	double poll_seconds = 5;
 	long tail = 0;
 	char *end;
@@ -1057,6 +1102,16 @@ main(int argc, char **argv)
 		case OPT_EXEC_SESSIONS:
 			lg.exec_sessions = 1;
 			break;
+		case OPT_LOG_GROUP:
+			if (log_group)
+				die_usage("--log-group can be given only once");
+			log_group = optarg;
+			break;
+		case OPT_LOG_STREAM:
+			log_streams = xrealloc(log_streams,
+			    (n_log_streams + 1) * sizeof(*log_streams));
+			log_streams[n_log_streams++] = optarg;
+			break;
 		default:
 			die_usage("unexpected option");
 		}
@@ -1069,6 +1124,15 @@ main(int argc, char **argv)
 		die_usage("--exec-sessions cannot be combined with "
 			  "--service, --task or --container, because it reads "
 			  "whole clusters: give --cluster or cluster records");
+	if (n_log_streams && !log_group)
+		die_usage("--log-stream needs --log-group, the group that "
+			  "contains the stream");
+	if (log_group && (cluster || n_services || n_tasks ||
+			     lg.to.container || lg.exec_sessions))
+		die_usage("--log-group cannot be combined with --cluster, "
+			  "--service, --task, --container or --exec-sessions, "
+			  "because it reads the group without looking up "
+			  "tasks");
 	lg.terminal = stdout_is_terminal();
 	lg.format = format ? output_parse(format, 1u << OUTPUT_JSON |
 							  1u << OUTPUT_TEXT |
@@ -1093,6 +1157,7 @@ main(int argc, char **argv)
 	lg.ro.follow = lg.follow;
 	lg.ro.tail = tail;
 	lg.ro.poll_max_ms = (int64_t)(poll_seconds * 1000);
+	lg.ro.missing_is_error = log_group != NULL;
 	lg.to.has_since = lg.ro.has_start;
 	lg.to.since_ms = lg.ro.start_ms;
 	lg.to.has_until = lg.ro.has_end;
@@ -1105,7 +1170,7 @@ main(int argc, char **argv)
 		add_spec(&lg, SPEC_TASK, cluster, tasks[i], NULL, jv_null());
 	if (cluster && !n_services && !n_tasks)
 		add_spec(&lg, SPEC_CLUSTER, cluster, NULL, NULL, jv_null());
-	if (lg.n_specs == 0) {
+	if (lg.n_specs == 0 && !log_group) {
 		if (isatty(STDIN_FILENO))
 			die_usage("missing target: give --cluster, --service "
 				  "or --task, or pipe records from ecs-ls");
@@ -1129,7 +1194,16 @@ main(int argc, char **argv)
 	lg.reader = log_reader_new(&lg.ctx, &lg.ro, emit_log_event, &lg);
 	lg.resolver = target_resolver_new(&lg.ctx, &lg.to);
 
-	if (lg.exec_sessions) {
+	if (log_group) {
+		/* Events of these sources carry no tag: no task or container
+		 * is known for them. */
+		for (i = 0; i < n_log_streams; i++)
+			log_reader_add_stream(lg.reader, lg.ctx.region,
+			    log_group, log_streams[i], NULL);
+		if (n_log_streams == 0)
+			log_reader_add_group(lg.reader, lg.ctx.region,
+			    log_group, NULL);
+	} else if (lg.exec_sessions) {
 		lg.dynamic = 0;
 		setup_exec_sessions(&lg);
 		lg.to_ring = tail > 0;
@@ -1151,6 +1225,7 @@ main(int argc, char **argv)
 
 	if (log_reader_failed(lg.reader))
 		lg.failed = 1;
+	free(log_streams);
 	free_all(&lg);
 	buf_free(&err);
 	if (stop_signal)

@@ -508,12 +508,16 @@ set_error(struct aws_request *req, const char *code, const char *fmt, ...)
 	req->error.message = buf_detach(&b);
 }
 
-/* Keeps what follows the last '#' of the part before the first ':'. */
+/* Keeps what follows the last '#' of the part before the first ':', and
+ * nothing from a NUL byte on. */
 static char *
 clean_error_code(const char *raw, size_t len)
 {
-	const char *colon = memchr(raw, ':', len), *hash;
+	const char *nul = memchr(raw, '\0', len), *colon, *hash;
 
+	if (nul)
+		len = (size_t)(nul - raw);
+	colon = memchr(raw, ':', len);
 	if (colon)
 		len = (size_t)(colon - raw);
 	for (hash = raw + len; hash > raw && hash[-1] != '#'; hash--)
@@ -768,9 +772,10 @@ on_http_done(struct http_request *h)
 	}
 	adopt_server_time(req, 0);
 	if (h->status >= 200 && h->status < 300) {
-		if (req->svc->protocol == AWS_PROTO_JSON ||
-		    (req->svc->protocol == AWS_PROTO_REST &&
-			!req->svc->s3_signing)) {
+		if (!req->raw_output &&
+		    (req->svc->protocol == AWS_PROTO_JSON ||
+			(req->svc->protocol == AWS_PROTO_REST &&
+			    !req->svc->s3_signing))) {
 			size_t i = 0;
 
 			while (i < h->response.len &&
@@ -791,6 +796,19 @@ on_http_done(struct http_request *h)
 					? jv_string_value(msg)
 					: "parse error");
 				jv_free(msg);
+				req->output = jv_null();
+				finish_request(req, 1);
+				return;
+			}
+			/* Callers look members up, and libjq aborts on a
+			 * lookup in anything but an object. */
+			if (jv_get_kind(req->output) != JV_KIND_OBJECT) {
+				set_error(req, "InvalidResponse",
+				    "the %s response is JSON but not an object "
+				    "(%s)",
+				    req->svc->name,
+				    jv_kind_name(jv_get_kind(req->output)));
+				jv_free(req->output);
 				req->output = jv_null();
 				finish_request(req, 1);
 				return;
@@ -959,6 +977,7 @@ build_and_send(struct aws_request *req)
 	req->http.body = req->body.data;
 	req->http.body_len = req->body.len;
 	req->http.max_response = req->max_response;
+	req->http.receive_buffer = req->receive_buffer;
 	req->http.timeout_ms = req->timeout_ms;
 	req->http.done = on_http_done;
 	req->http.data = req;

@@ -107,6 +107,10 @@ struct aws_request {
 	int secret_body;	/* never log the body (tokens inside) */
 	size_t max_response;	/* 0: the HTTP client's default */
 	long timeout_ms;	/* 0: the HTTP client's default */
+	size_t receive_buffer;	/* see struct http_request */
+	/* JSON protocols: leave a successful body unparsed in *response
+	 * (output stays jv_null) for a caller with its own parser. */
+	int raw_output;
 
 	/* Result, valid in the done callback. */
 	int failed;

@@ -495,8 +495,10 @@ static char *
 handle_handshake(struct dc_session *s, const unsigned char *p, size_t n)
 {
 	jv req = json_parse((const char *)p, n);
-	jv actions = jv_object_get(jv_copy(req),
-	    jv_string("RequestedClientActions"));
+	/* The payload comes from the agent, and libjq aborts on
+	 * jv_object_get of anything but an object, so json_path checks the
+	 * kind at each step. */
+	jv actions = json_path(req, "RequestedClientActions", NULL);
 	int i, count = jv_get_kind(actions) == JV_KIND_ARRAY
 			   ? jv_array_length(jv_copy(actions))
 			   : 0;
@@ -514,8 +516,7 @@ handle_handshake(struct dc_session *s, const unsigned char *p, size_t n)
 	for (i = 0; i < count; i++) {
 		jv a = jv_array_get(jv_copy(actions), i);
 		const char *type = json_str(a, "ActionType");
-		jv params = jv_object_get(jv_copy(a),
-		    jv_string("ActionParameters"));
+		jv params = json_path(a, "ActionParameters", NULL);
 		const char *st = json_str(params, "SessionType");
 
 		/* Every string in res is allocated and freed below. */

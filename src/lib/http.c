@@ -135,6 +135,9 @@ start(struct http_client *c, struct http_request *req)
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
 	curl_easy_setopt(e, CURLOPT_USERAGENT, "ecs-tools/" ECS_VERSION);
+	if (req->receive_buffer > 0)
+		curl_easy_setopt(e, CURLOPT_BUFFERSIZE,
+		    (long)req->receive_buffer);
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
 	if (c->ca_bundle)
 		curl_easy_setopt(e, CURLOPT_CAINFO, c->ca_bundle);

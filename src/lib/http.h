@@ -29,6 +29,9 @@ struct http_request {
 	long connect_timeout_ms;	/* 0: the client's default */
 	long timeout_ms;		/* total time; 0: the client's default */
 	size_t max_response;		/* 0: the client's default */
+	/* libcurl's receive buffer in bytes (CURLOPT_BUFFERSIZE); 0 keeps
+	 * its default of 16 KiB. Larger means fewer reads for big bodies. */
+	size_t receive_buffer;
 	int64_t not_before_ms;		/* monotonic time to start, or 0 */
 	/* Streaming: when set, body bytes go here instead of into body. */
 	size_t (*on_data)(struct http_request *req, const char *data,

@@ -310,6 +310,52 @@ escaped_slot(const char *key, size_t len, jscan_slot_fn slot, void *data)
 	return rc;
 }
 
+/* Scans the members of an object whose '{' is at p, leaving p after its
+ * '}'. Members that slot() maps are stored in values[slot]. */
+static int
+scan_members(struct scanner *s, jscan_slot_fn slot, void *data,
+    struct jscan_value *values)
+{
+	s->p++;
+	skip_space(s);
+	if (s->p < s->end && *s->p == '}') {
+		s->p++;
+		return 0;
+	}
+	for (;;) {
+		const char *key, *start;
+		size_t key_len;
+		int key_escaped, escaped, n;
+		enum jscan_kind kind;
+
+		if (scan_key(s, &key, &key_len, &key_escaped) < 0)
+			return -1;
+		n = key_escaped ? escaped_slot(key, key_len, slot, data)
+				: slot(key, key_len, data);
+		start = s->p;
+		if (scan_value(s, &kind, &escaped) < 0)
+			return -1;
+		if (n >= 0) {
+			values[n].kind = kind;
+			values[n].escaped = escaped;
+			values[n].start = kind == JSCAN_STRING ? start + 1 : start;
+			values[n].len = (size_t)(s->p - values[n].start) -
+			    (kind == JSCAN_STRING);
+		}
+		skip_space(s);
+		if (s->p < s->end && *s->p == ',') {
+			s->p++;
+			skip_space(s);
+			continue;
+		}
+		if (s->p < s->end && *s->p == '}') {
+			s->p++;
+			return 0;
+		}
+		return fail(s, "expected ',' or '}' in an object");
+	}
+}
+
 int
 jscan_object(const char *text, size_t len, jscan_slot_fn slot, void *data,
     struct jscan_value *values, const char **err)
@@ -321,55 +367,42 @@ jscan_object(const char *text, size_t len, jscan_slot_fn slot, void *data,
 		*err = s.p >= s.end ? "empty line" : "not a JSON object";
 		return -1;
 	}
-	s.p++;
-	skip_space(&s);
-	if (s.p < s.end && *s.p == '}') {
-		s.p++;
-		goto done;
+	if (scan_members(&s, slot, data, values) < 0) {
+		*err = s.err;
+		return -1;
 	}
-	for (;;) {
-		const char *key, *start;
-		size_t key_len;
-		int key_escaped, escaped, n;
-		enum jscan_kind kind;
-
-		if (scan_key(&s, &key, &key_len, &key_escaped) < 0)
-			goto bad;
-		n = key_escaped ? escaped_slot(key, key_len, slot, data)
-				: slot(key, key_len, data);
-		start = s.p;
-		if (scan_value(&s, &kind, &escaped) < 0)
-			goto bad;
-		if (n >= 0) {
-			values[n].kind = kind;
-			values[n].escaped = escaped;
-			values[n].start = kind == JSCAN_STRING ? start + 1 : start;
-			values[n].len = (size_t)(s.p - values[n].start) -
-			    (kind == JSCAN_STRING);
-		}
-		skip_space(&s);
-		if (s.p < s.end && *s.p == ',') {
-			s.p++;
-			skip_space(&s);
-			continue;
-		}
-		if (s.p < s.end && *s.p == '}') {
-			s.p++;
-			break;
-		}
-		fail(&s, "expected ',' or '}' in an object");
-		goto bad;
-	}
-done:
 	skip_space(&s);
 	if (s.p != s.end) {
 		*err = "unexpected text after the object";
 		return -1;
 	}
 	return 0;
-bad:
-	*err = s.err;
-	return -1;
+}
+
+int
+jscan_array_objects(const struct jscan_value *array, jscan_slot_fn slot,
+    void *data, struct jscan_value *values, size_t n_values,
+    int (*fn)(struct jscan_value *values, void *data))
+{
+	struct scanner s = {array->start, array->start + array->len, NULL};
+
+	if (array->kind != JSCAN_ARRAY)
+		return -1;
+	s.p++;
+	for (;;) {
+		skip_space(&s);
+		if (s.p >= s.end || *s.p == ']')
+			return 0;
+		if (*s.p != '{')
+			return -1;
+		memset(values, 0, n_values * sizeof(*values));
+		if (scan_members(&s, slot, data, values) < 0 ||
+		    fn(values, data) < 0)
+			return -1;
+		skip_space(&s);
+		if (s.p < s.end && *s.p == ',')
+			s.p++;
+	}
 }
 
 void

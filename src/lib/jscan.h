@@ -48,6 +48,13 @@ void jscan_string(const struct jscan_value *v, struct buf *out);
  * the element's text. */
 void jscan_array(const struct jscan_value *array,
     void (*fn)(const char *elem, size_t len, void *data), void *data);
+/* Scans each element of an array value from jscan_object as an object:
+ * clears the n_values slots, stores the members that slot() maps, and
+ * calls fn with them. Returns 0, or -1 when an element is not an object
+ * or fn returns -1 (no later element is scanned). */
+int jscan_array_objects(const struct jscan_value *array, jscan_slot_fn slot,
+    void *data, struct jscan_value *values, size_t n_values,
+    int (*fn)(struct jscan_value *values, void *data));
 /* Compares a string value with s after decoding. */
 int jscan_string_equals(const struct jscan_value *v, const char *s);
 /* Returns the number value, or 0 for a value that is not a number. */

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "logpage.h"
 #include "logs.h"
 #include "util.h"
 
@@ -23,8 +24,7 @@
 #define MISSING_WARN_MS 30000
 
 struct page {
-	jv events;
-	int n;
+	struct log_page page;
 	int next;		/* index of the next event to emit */
 	struct page *next_page;
 };
@@ -66,7 +66,6 @@ struct log_source {
 
 	struct page *pages, *last_page;
 	int n_pages;
-	int64_t head_ts;		/* timestamp of the next event */
 
 	int in_flight;
 	int caught_up;		/* the last page was the end for now */
@@ -83,10 +82,11 @@ struct log_source {
 	struct log_source *next;
 };
 
+/* An event kept for --tail, with its strings copied into storage. */
 struct ring_entry {
 	struct log_source *source;
-	jv event;
-	int64_t timestamp;
+	struct log_page_event event;
+	char *storage;
 };
 
 struct pending_name {
@@ -179,7 +179,7 @@ free_pages(struct log_source *s)
 		struct page *p = s->pages;
 
 		s->pages = p->next_page;
-		jv_free(p->events);
+		log_page_free(&p->page);
 		free(p);
 	}
 	s->last_page = NULL;
@@ -227,8 +227,8 @@ log_reader_free(struct log_reader *r)
 	}
 	free(r->pending);
 	for (i = 0; i < r->ring_len; i++)
-		jv_free(r->ring[(r->ring_start + i) % (size_t)r->opt.tail]
-			    .event);
+		free(r->ring[(r->ring_start + i) % (size_t)r->opt.tail]
+			 .storage);
 	free(r->ring);
 	free(r);
 }
@@ -469,6 +469,7 @@ filter_input(struct log_source *s)
 }
 
 static void source_done(struct aws_request *req);
+static void describe_source(const struct log_source *s, struct buf *out);
 
 static void
 source_submit(struct log_source *s)
@@ -482,6 +483,10 @@ source_submit(struct log_source *s)
 	else
 		req = aws_json_request(r->ctx, &aws_logs, s->region,
 		    "FilterLogEvents", filter_input(s));
+	/* Pages are read by log_page_read, mostly without jq's parser. A
+	 * full page is about 1 to 2 MiB. */
+	req->raw_output = 1;
+	req->receive_buffer = 256 * 1024;
 	s->in_flight = 1;
 	r->in_flight++;
 	aws_submit(req, source_done, s);
@@ -501,19 +506,10 @@ maybe_submit(struct log_source *s, int64_t now)
 
 /* --- responses ----------------------------------------------------------- */
 
-static int64_t
-event_timestamp(jv ev)
-{
-	return (int64_t)json_num(ev, "timestamp", 0);
-}
-
+/* Queues a page with at least one event. */
 static void
-queue_page(struct log_source *s, jv events, int n)
+queue_page(struct log_source *s, struct page *p)
 {
-	struct page *p = xcalloc(1, sizeof(*p));
-
-	p->events = events;
-	p->n = n;
 	if (s->last_page)
 		s->last_page->next_page = p;
 	else
@@ -521,12 +517,6 @@ queue_page(struct log_source *s, jv events, int n)
 	s->last_page = p;
 	s->n_pages++;
 	s->got_events = 1;
-	if (s->pages == p) {
-		jv ev = jv_array_get(jv_copy(events), 0);
-
-		s->head_ts = event_timestamp(ev);
-		jv_free(ev);
-	}
 }
 
 /* The source has everything the server holds for now. */
@@ -552,16 +542,12 @@ source_caught_up(struct log_source *s)
 }
 
 static void
-stream_page(struct log_source *s, jv out)
+stream_page(struct log_source *s, struct page *p)
 {
-	jv events = jv_object_get(jv_copy(out), jv_string("events"));
-	const char *token = json_str(out, "nextForwardToken");
+	const char *token = p->page.token;
 	int first_backward = s->backward_first && !s->token;
-	int end, n;
+	int end;
 
-	n = jv_get_kind(events) == JV_KIND_ARRAY
-		? jv_array_length(jv_copy(events))
-		: 0;
 	if (!token) {
 		error("GetLogEvents: the response for stream \"%s\" of log "
 		      "group \"%s\" has no nextForwardToken; stopped reading "
@@ -569,7 +555,8 @@ stream_page(struct log_source *s, jv out)
 		    s->stream, s->group);
 		s->reader->failed = 1;
 		s->finished = 1;
-		jv_free(events);
+		log_page_free(&p->page);
+		free(p);
 		return;
 	}
 	/* GetLogEvents signals the end by returning the token it was sent;
@@ -577,10 +564,12 @@ stream_page(struct log_source *s, jv out)
 	end = s->token && strcmp(s->token, token) == 0;
 	free(s->token);
 	s->token = xstrdup(token);
-	if (n > 0)
-		queue_page(s, events, n);
-	else
-		jv_free(events);
+	if (p->page.n > 0) {
+		queue_page(s, p);
+	} else {
+		log_page_free(&p->page);
+		free(p);
+	}
 	if (end || first_backward) {
 		source_caught_up(s);
 	} else {
@@ -591,16 +580,15 @@ stream_page(struct log_source *s, jv out)
 
 /* Drops the events a poll from the last timestamp returns again, and
  * remembers the ids at the latest timestamp. */
-static jv
-filter_new_events(struct log_source *s, jv events, int *count)
+static void
+filter_new_events(struct log_source *s, struct log_page *page)
 {
-	jv kept = jv_array();
-	int i, n = jv_array_length(jv_copy(events));
+	int i, kept = 0;
 
-	for (i = 0; i < n; i++) {
-		jv ev = jv_array_get(jv_copy(events), i);
-		const char *id = json_str(ev, "eventId");
-		int64_t ts = event_timestamp(ev);
+	for (i = 0; i < page->n; i++) {
+		const struct log_page_event *ev = &page->events[i];
+		const char *id = ev->event_id;
+		int64_t ts = ev->timestamp;
 
 		if (id && (!s->has_max || ts > s->max_ts)) {
 			s->has_max = 1;
@@ -608,38 +596,34 @@ filter_new_events(struct log_source *s, jv events, int *count)
 			id_set_clear(&s->at_max);
 			id_set_add(&s->at_max, id);
 		} else if (id && ts == s->max_ts) {
-			if (id_set_has(&s->at_max, id)) {
-				jv_free(ev);
+			if (id_set_has(&s->at_max, id))
 				continue;
-			}
 			id_set_add(&s->at_max, id);
 		}
-		kept = jv_array_append(kept, ev);
+		page->events[kept++] = *ev;
 	}
-	jv_free(events);
-	*count = jv_array_length(jv_copy(kept));
-	return kept;
+	page->n = kept;
 }
 
 static void
-filter_page(struct log_source *s, jv out)
+filter_page(struct log_source *s, struct page *p)
 {
-	jv events = jv_object_get(jv_copy(out), jv_string("events"));
-	const char *token = json_str(out, "nextToken");
-	int n = 0;
+	const char *token = p->page.token;
 
-	if (jv_get_kind(events) == JV_KIND_ARRAY)
-		events = filter_new_events(s, events, &n);
-	if (n > 0)
-		queue_page(s, events, n);
-	else
-		jv_free(events);
+	filter_new_events(s, &p->page);
 	free(s->token);
 	s->token = NULL;
 	/* FilterLogEvents ends when nextToken is absent; an empty page with a
 	 * token is not the end. */
-	if (token && *token) {
+	if (token && *token)
 		s->token = xstrdup(token);
+	if (p->page.n > 0) {
+		queue_page(s, p);
+	} else {
+		log_page_free(&p->page);
+		free(p);
+	}
+	if (s->token) {
 		s->caught_up = 0;
 		s->due_ms = 0;
 		return;
@@ -649,6 +633,36 @@ filter_page(struct log_source *s, jv out)
 		s->poll_start = s->max_ts;
 	}
 	source_caught_up(s);
+}
+
+/* Reads the body of a successful response into a page and hands it on.
+ * A body that is not JSON fails the source, as any other bad response. */
+static void
+source_page(struct log_source *s, struct aws_request *req)
+{
+	struct page *p = xcalloc(1, sizeof(*p));
+	struct buf err = BUF_INIT;
+	int stream = s->kind == SOURCE_STREAM;
+
+	if (log_page_read(&p->page, req->response,
+		stream ? "nextForwardToken" : "nextToken", &err) < 0) {
+		struct buf where = BUF_INIT;
+
+		describe_source(s, &where);
+		error("%s: the CloudWatch Logs response is not valid JSON "
+		      "(%s) (%s)",
+		    req->operation, err.data, where.data);
+		buf_free(&where);
+		s->reader->failed = 1;
+		s->finished = 1;
+		log_page_free(&p->page);
+		free(p);
+	} else if (stream) {
+		stream_page(s, p);
+	} else {
+		filter_page(s, p);
+	}
+	buf_free(&err);
 }
 
 /* Returns 1 for throttling, server errors and lost connections. A
@@ -738,7 +752,14 @@ source_failed(struct log_source *s, struct aws_request *req)
 	} else if (req->error.code &&
 		   strcmp(req->error.code, "ResourceNotFoundException") ==
 		       0) {
-		warning("%s", msg.data);
+		if (r->opt.missing_is_error) {
+			error("%s; check the name with aws logs "
+			      "describe-log-groups or describe-log-streams",
+			    msg.data);
+			r->failed = 1;
+		} else {
+			warning("%s", msg.data);
+		}
 		s->finished = 1;
 	} else if (is_retryable(req) &&
 		   (r->opt.follow || s->retries < RETRY_ROUNDS)) {
@@ -772,15 +793,9 @@ source_done(struct aws_request *req)
 	if (req->failed) {
 		source_failed(s, req);
 	} else {
-		jv out = aws_request_take_output(req);
-
 		s->retries = 0;
 		s->credentials_warned = 0;
-		if (s->kind == SOURCE_STREAM)
-			stream_page(s, out);
-		else
-			filter_page(s, out);
-		jv_free(out);
+		source_page(s, req);
 	}
 	aws_request_free(req);
 	maybe_submit(s, monotonic_ms());
@@ -790,21 +805,26 @@ source_done(struct aws_request *req)
 /* --- merging ------------------------------------------------------------- */
 
 static void
-emit_event(struct log_reader *r, struct log_source *s, jv ev, int64_t ts)
+emit_event(struct log_reader *r, struct log_source *s,
+    const struct log_page_event *ev)
 {
 	struct log_event_view v;
 
 	v.region = s->region;
 	v.group = s->group;
-	v.event = ev;
-	v.timestamp = ts;
+	v.timestamp = ev->timestamp;
+	v.ingestion_time = ev->ingestion_time;
+	v.message = ev->message;
+	v.message_len = ev->message_len;
+	v.message_plain = ev->message_plain;
+	v.event_id = ev->event_id;
 	if (s->kind == SOURCE_STREAM) {
 		v.stream = s->stream;
 		v.tag = s->tag;
 	} else {
 		struct stream_name key, *found = NULL;
 
-		v.stream = json_str(ev, "logStreamName");
+		v.stream = ev->stream;
 		v.tag = s->tag;
 		if (v.stream && s->n_names > 0) {
 			key.name = (char *)v.stream;
@@ -818,34 +838,59 @@ emit_event(struct log_reader *r, struct log_source *s, jv ev, int64_t ts)
 	r->emit(&v, r->data);
 }
 
+/* Copies ev into slot with its strings in slot->storage, so it outlives
+ * its page. */
 static void
-deliver(struct log_reader *r, struct log_source *s, jv ev, int64_t ts)
+ring_store(struct ring_entry *slot, struct log_source *s,
+    const struct log_page_event *ev)
+{
+	size_t id_len = ev->event_id ? strlen(ev->event_id) + 1 : 0;
+	size_t stream_len = ev->stream ? strlen(ev->stream) + 1 : 0;
+	char *p = xmalloc(ev->message_len + 1 + id_len + stream_len);
+
+	slot->source = s;
+	slot->event = *ev;
+	slot->storage = p;
+	memcpy(p, ev->message, ev->message_len);
+	p[ev->message_len] = '\0';
+	slot->event.message = p;
+	p += ev->message_len + 1;
+	if (ev->event_id) {
+		memcpy(p, ev->event_id, id_len);
+		slot->event.event_id = p;
+		p += id_len;
+	}
+	if (ev->stream) {
+		memcpy(p, ev->stream, stream_len);
+		slot->event.stream = p;
+	}
+}
+
+static void
+deliver(struct log_reader *r, struct log_source *s,
+    const struct log_page_event *ev)
 {
 	size_t cap = (size_t)r->opt.tail;
 	struct ring_entry *slot;
+	int64_t ts = ev->timestamp;
 
 	/* The window is the service's job, but not every implementation
 	 * treats endTime as exclusive. */
 	if ((r->opt.has_end && ts >= r->opt.end_ms) ||
-	    (r->opt.has_start && ts < r->opt.start_ms)) {
-		jv_free(ev);
+	    (r->opt.has_start && ts < r->opt.start_ms))
 		return;
-	}
 	if (!r->tail_phase) {
-		emit_event(r, s, ev, ts);
-		jv_free(ev);
+		emit_event(r, s, ev);
 		return;
 	}
 	if (r->ring_len == cap) {
 		slot = &r->ring[r->ring_start];
-		jv_free(slot->event);
+		free(slot->storage);
 		r->ring_start = (r->ring_start + 1) % cap;
 		r->ring_len--;
 	}
 	slot = &r->ring[(r->ring_start + r->ring_len) % cap];
-	slot->source = s;
-	slot->event = ev;
-	slot->timestamp = ts;
+	ring_store(slot, s, ev);
 	r->ring_len++;
 }
 
@@ -858,37 +903,35 @@ flush_ring(struct log_reader *r)
 	while (r->ring_len > 0) {
 		struct ring_entry *e = &r->ring[r->ring_start];
 
-		emit_event(r, e->source, e->event, e->timestamp);
-		jv_free(e->event);
+		emit_event(r, e->source, &e->event);
+		free(e->storage);
 		r->ring_start = (r->ring_start + 1) % cap;
 		r->ring_len--;
 	}
 }
 
-/* Takes the next event of s off its first page. */
-static jv
-pop_event(struct log_source *s, int64_t *ts)
+static int64_t
+head_timestamp(const struct log_source *s)
+{
+	return s->pages->page.events[s->pages->next].timestamp;
+}
+
+/* Delivers the next event of s and takes it off its first page. */
+static void
+deliver_next(struct log_reader *r, struct log_source *s, int64_t now)
 {
 	struct page *p = s->pages;
-	jv ev = jv_array_get(jv_copy(p->events), p->next++);
 
-	*ts = s->head_ts;
-	if (p->next == p->n) {
+	deliver(r, s, &p->page.events[p->next]);
+	if (++p->next == p->page.n) {
 		s->pages = p->next_page;
 		if (!s->pages)
 			s->last_page = NULL;
 		s->n_pages--;
-		jv_free(p->events);
+		log_page_free(&p->page);
 		free(p);
 	}
-	if (s->pages) {
-		jv head = jv_array_get(jv_copy(s->pages->events),
-		    s->pages->next);
-
-		s->head_ts = event_timestamp(head);
-		jv_free(head);
-	}
-	return ev;
+	maybe_submit(s, now);
 }
 
 static int
@@ -924,13 +967,16 @@ drain(struct log_reader *r)
 		r->redrain = 0;
 		for (;;) {
 			struct log_source *s, *best = NULL;
-			int64_t ts;
-			jv ev;
+			int64_t best_ts = 0;
 
 			for (s = r->sources; s; s = s->next) {
 				if (s->pages) {
-					if (!best || s->head_ts < best->head_ts)
+					int64_t ts = head_timestamp(s);
+
+					if (!best || ts < best_ts) {
 						best = s;
+						best_ts = ts;
+					}
 				} else if (!s->finished && !s->caught_up) {
 					blocked = 1;
 					break;
@@ -938,9 +984,7 @@ drain(struct log_reader *r)
 			}
 			if (blocked || !best)
 				break;
-			ev = pop_event(best, &ts);
-			maybe_submit(best, now);
-			deliver(r, best, ev, ts);
+			deliver_next(r, best, now);
 		}
 		if (r->tail_phase && !blocked && tail_phase_over(r))
 			flush_ring(r);

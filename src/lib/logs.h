@@ -17,12 +17,12 @@
  * rejected or missing credentials do too, after being resolved anew.
  *
  * Strings passed in are copied; tags are borrowed and handed back with
- * each event. The event jv given to the emit callback is borrowed. */
+ * each event. The strings of the event view given to the emit callback
+ * live until the callback returns. */
 #ifndef ECS_LOGS_H
 #define ECS_LOGS_H
 
 #include <stdint.h>
-#include <jv.h>
 
 #include "aws.h"
 
@@ -34,9 +34,15 @@ struct log_event_view {
 	const char *group;
 	const char *stream;
 	void *tag;		/* the tag given with the stream or group */
-	jv event;		/* timestamp, message, ingestionTime, and
-				   eventId from FilterLogEvents */
 	int64_t timestamp;	/* epoch milliseconds */
+	int64_t ingestion_time;	/* epoch milliseconds; -1 when absent */
+	const char *message;	/* message_len decoded bytes, not always
+				   NUL-terminated */
+	size_t message_len;
+	/* 1 when message is valid UTF-8 without '"', '\\', control
+	 * characters or DEL, so it goes into a JSON string unchanged. */
+	int message_plain;
+	const char *event_id;	/* FilterLogEvents only; NULL otherwise */
 };
 
 typedef void (*log_emit_fn)(const struct log_event_view *ev, void *data);
@@ -49,6 +55,9 @@ struct log_reader_options {
 	long tail;			/* > 0: only the last N events */
 	const char *filter_pattern;	/* NULL: GetLogEvents per stream */
 	int64_t poll_max_ms;		/* following: longest idle wait */
+	/* The user named the groups and streams, so one that does not exist
+	 * is an error unless following, instead of a warning. */
+	int missing_is_error;
 };
 
 struct log_reader *log_reader_new(struct aws_ctx *ctx,

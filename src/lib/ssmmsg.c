@@ -1,5 +1,6 @@
 /* Encoding and decoding of Session Manager data channel messages. */
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <openssl/sha.h>
@@ -48,8 +49,11 @@ put_u64(unsigned char *p, uint64_t v)
 }
 
 /* Strips NULs, then blanks, from both ends, as the reference client does:
- * clients pad with spaces, the service pads channel_closed with NULs. */
-static void
+ * clients pad with spaces, the service pads channel_closed with NULs.
+ * Returns -1 when a NUL remains inside the type. As a C string such a
+ * type would pass for its first part, while the reference client sees
+ * an unknown type. */
+static int
 read_type(const unsigned char *p, char out[SSM_TYPE_SIZE + 1])
 {
 	size_t start = 0, end = SSM_TYPE_SIZE;
@@ -65,6 +69,7 @@ read_type(const unsigned char *p, char out[SSM_TYPE_SIZE + 1])
 		end--;
 	memcpy(out, p + start, end - start);
 	out[end - start] = '\0';
+	return memchr(out, '\0', end - start) ? -1 : 0;
 }
 
 int
@@ -85,7 +90,10 @@ ssm_msg_parse(const void *frame, size_t len, struct ssm_msg *m,
 		return -1;
 	}
 	m->header_length = hl;
-	read_type(p + OFF_TYPE, m->type);
+	if (read_type(p + OFF_TYPE, m->type) < 0) {
+		*why = "NUL byte inside the message type";
+		return -1;
+	}
 	m->schema_version = get_u32(p + OFF_SCHEMA);
 	m->created_ms = get_u64(p + OFF_CREATED);
 	m->sequence_number = (int64_t)get_u64(p + OFF_SEQUENCE);
@@ -240,7 +248,10 @@ ssm_ack_parse(const void *payload, size_t len, int64_t *seq)
 		return -1;
 	}
 	n = jv_object_get(v, jv_string("AcknowledgedMessageSequenceNumber"));
-	if (jv_get_kind(n) == JV_KIND_NUMBER) {
+	/* Converting a double beyond int64_t is undefined. Past 2^53 a JSON
+	 * number no longer names one integer, so such an ack is rejected. */
+	if (jv_get_kind(n) == JV_KIND_NUMBER &&
+	    fabs(jv_number_value(n)) <= 9007199254740992.0) {
 		*seq = (int64_t)jv_number_value(n);
 		rc = 0;
 	}

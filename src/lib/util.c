@@ -255,6 +255,16 @@ parse_digits(const char **p, int n, int *out)
 	return 0;
 }
 
+static int
+days_in_month(int year, int mon)
+{
+	static const int days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31,
+	    30, 31};
+	int leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+
+	return mon == 2 && leap ? 29 : days[mon - 1];
+}
+
 int
 parse_iso8601(const char *s, double *out)
 {
@@ -314,8 +324,9 @@ parse_iso8601(const char *s, double *out)
 		p++;
 	if (*p)
 		return -1;
-	if (mon < 1 || mon > 12 || day < 1 || day > 31 || hour > 23 ||
-	    min > 59 || sec > 60)
+	/* timegm would silently move February 30 to March 2. */
+	if (mon < 1 || mon > 12 || day < 1 || day > days_in_month(year, mon) ||
+	    hour > 23 || min > 59 || sec > 60)
 		return -1;
 	memset(&tm, 0, sizeof(tm));
 	tm.tm_year = year - 1900;
@@ -348,9 +359,16 @@ parse_http_date(const char *s, time_t *out)
 void
 format_iso8601(double t, char *out, size_t size)
 {
-	time_t secs = (time_t)t;
+	time_t secs;
 	struct tm tm;
 
+	/* Converting a double beyond time_t is undefined, and record
+	 * members such as a log event's timestamp can hold any number. */
+	if (!(t >= ISO8601_MIN_SECONDS && t <= ISO8601_MAX_SECONDS)) {
+		snprintf(out, size, "-");
+		return;
+	}
+	secs = (time_t)t;
 	gmtime_r(&secs, &tm);
 	strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }

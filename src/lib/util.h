@@ -71,7 +71,11 @@ int64_t monotonic_ms(void);
 int parse_iso8601(const char *s, double *out);
 /* Parses an RFC 1123 HTTP date ("Sun, 30 Aug 2015 12:36:00 GMT"). */
 int parse_http_date(const char *s, time_t *out);
-/* Formats epoch seconds as "2015-08-30T12:36:00Z" into out (>= 21 bytes). */
+/* 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z in epoch seconds. */
+#define ISO8601_MIN_SECONDS (-62135596800.0)
+#define ISO8601_MAX_SECONDS 253402300799.0
+/* Formats epoch seconds as "2015-08-30T12:36:00Z" into out (>= 21 bytes),
+ * or "-" when t is NaN or outside the years 0001 to 9999. */
 void format_iso8601(double t, char *out, size_t size);
 
 void hex_encode(const unsigned char *in, size_t len, char *out);

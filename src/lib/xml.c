@@ -63,7 +63,9 @@ xml_find(const char *xml, size_t len, size_t *pos, const char *tag,
 				c = memchr(n, ':', (size_t)(e2 - n));
 				if (c)
 					n = c + 1;
-				if ((size_t)(e2 - n) == tlen &&
+				/* A close tag cut off before its '>' ends
+				 * nothing. */
+				if (e2 < end && (size_t)(e2 - n) == tlen &&
 				    memcmp(n, tag, tlen) == 0 && --depth == 0) {
 					*inner = gt + 1;
 					*inner_len = (size_t)(lt - (gt + 1));
@@ -131,7 +133,9 @@ xml_decode(const char *s, size_t len, struct buf *out)
 				if (cp > 0x10ffff)
 					break;
 			}
-			if (j != i + n - 1 || cp == 0 || cp > 0x10ffff) {
+			/* Surrogates have no UTF-8 form. */
+			if (j != i + n - 1 || cp == 0 || cp > 0x10ffff ||
+			    (cp >= 0xd800 && cp <= 0xdfff)) {
 				buf_add(out, s + i, n);
 			} else if (cp < 0x80) {
 				buf_addc(out, (char)cp);
@@ -166,6 +170,9 @@ xml_text(const char *xml, size_t len, const char *tag, struct buf *out)
 
 	if (!xml_find(xml, len, &pos, tag, &inner, &inner_len))
 		return 0;
+	/* An empty element ("<Code/>") must still leave a string, not the
+	 * NULL data of a BUF_INIT buffer. */
+	buf_grow(out, 0);
 	xml_decode(inner, inner_len, out);
 	return 1;
 }

@@ -14,7 +14,8 @@
 int xml_find(const char *xml, size_t len, size_t *pos, const char *tag,
     const char **inner, size_t *inner_len);
 /* Appends the decoded text (entities and character references resolved)
- * of the first element named tag. Returns 1 when found. */
+ * of the first element named tag. Returns 1 when found, and out->data is
+ * then a string even when the element is empty. */
 int xml_text(const char *xml, size_t len, const char *tag, struct buf *out);
 /* Decodes entities in raw element text. */
 void xml_decode(const char *s, size_t len, struct buf *out);

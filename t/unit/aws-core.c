@@ -57,6 +57,19 @@ test_errors(void)
 	    "plain text body");
 	check_error("{\"message\":\"only a message\"}", NULL, 500, "HTTP500",
 	    "only a message", "JSON without a code");
+	check_error("<Error><Message/></Error>", NULL, 403, "HTTP403", "",
+	    "XML error with an empty Message element");
+	check_error("<Error><Code></Code><Message/><RequestId/></Error>", NULL,
+	    400, "HTTP400", "", "XML error with every element empty");
+	{
+		static const char body[] = "<Error><Code>Bad \0x</Code></Error>";
+		struct aws_error e;
+
+		memset(&e, 0, sizeof(e));
+		aws_parse_error(body, sizeof(body) - 1, NULL, 400, &e);
+		is_str(e.code, "Bad", "XML error code ends at a NUL byte");
+		aws_error_clear(&e);
+	}
 	ok(aws_error_is_throttling("ThrottlingException") &&
 	       aws_error_is_throttling("SlowDown") &&
 	       !aws_error_is_throttling("AccessDeniedException"),
@@ -222,6 +235,18 @@ test_xml(void)
 	ok(xml_text(doc, sizeof(doc) - 1, "Empty", &b) && b.len == 0,
 	    "self-closing element is empty");
 	buf_free(&b);
+	ok(xml_text(doc, sizeof(doc) - 1, "Empty", &b) && b.data &&
+	       b.data[0] == '\0',
+	    "empty element in a new buffer gives an empty string");
+	buf_free(&b);
+	xml_decode("a&#xD800;b&#57343;c", 19, &b);
+	is_str(b.data, "a&#xD800;b&#57343;c",
+	    "surrogate character references stay as written");
+	buf_free(&b);
+	pos = 0;
+	ok(!xml_find("<R><Item>a</Item", 16, &pos, "Item", &inner, &n) &&
+	       pos == 0,
+	    "close tag cut off before its '>' ends no element");
 }
 
 static void

@@ -1,4 +1,5 @@
 /* Unit tests for the byte buffer and the time and encoding helpers. */
+#include <math.h>
 #include <string.h>
 
 #include "buf.h"
@@ -60,6 +61,14 @@ test_time(void)
 		    "parse_iso8601 rejects \"%s\"", bad[i]);
 	format_iso8601(1440938160.7, out, sizeof(out));
 	is_str(out, "2015-08-30T12:36:00Z", "format_iso8601");
+	format_iso8601(1.7e22, out, sizeof(out));
+	is_str(out, "-", "format_iso8601 of a time past year 9999");
+	format_iso8601(-1e300, out, sizeof(out));
+	is_str(out, "-", "format_iso8601 of a time before year 1");
+	format_iso8601(NAN, out, sizeof(out));
+	is_str(out, "-", "format_iso8601 of NaN");
+	format_iso8601(ISO8601_MAX_SECONDS, out, sizeof(out));
+	is_str(out, "9999-12-31T23:59:59Z", "format_iso8601 of the last second");
 	ok(parse_http_date("Sun, 30 Aug 2015 12:36:00 GMT", &ht) == 0 &&
 	       ht == 1440938160,
 	    "parse_http_date reads RFC 1123");

@@ -342,6 +342,30 @@ test_handshake(struct evloop *loop)
 	    "the reason names KMS");
 	sent_reset(&sent);
 	dc_free(dc);
+
+	/* Malformed requests: libjq aborts on a member lookup in anything
+	 * but an object, so each shape must be checked first. */
+	{
+		static const char *const bad[] = {"[1,2]", "\"text\"", "not json",
+		    "{\"RequestedClientActions\":[\"SessionType\",7,null]}",
+		    "{\"RequestedClientActions\":[{\"ActionType\":"
+		    "\"SessionType\",\"ActionParameters\":[]}]}"};
+		size_t i;
+
+		for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			dc = new_session(loop, &sent, &seen);
+			sent_reset(&sent);
+			feed(dc, SSM_OUTPUT, 0, SSM_PAYLOAD_HANDSHAKE_REQUEST,
+			    bad[i]);
+			ok(parse_sent(&sent, 1, &m) == 0 &&
+			       m.payload_type ==
+				   SSM_PAYLOAD_HANDSHAKE_RESPONSE,
+			    "malformed HandshakeRequest %s is answered",
+			    bad[i]);
+			sent_reset(&sent);
+			dc_free(dc);
+		}
+	}
 	buf_free(&seen.output);
 	free(seen.message);
 }

@@ -142,6 +142,16 @@ test_parse_input(void)
 	frame.data[3] = (char)250;
 	ok(ssm_msg_parse(frame.data, frame.len, &m, &why) == -1,
 	    "header length past the frame rejected");
+	frame.data[3] = 116;
+	/* "input_stream_data" padded with NULs, then a stray byte. */
+	memset(frame.data + 4 + 17, '\0', 15);
+	frame.data[4 + 30] = 'x';
+	ok(ssm_msg_parse(frame.data, frame.len, &m, &why) == -1,
+	    "type with a NUL before more bytes rejected");
+	frame.data[4 + 30] = '\0';
+	ok(ssm_msg_parse(frame.data, frame.len, &m, &why) == 0,
+	    "type padded with NULs accepted");
+	is_str(m.type, "input_stream_data", "NUL padding removed");
 	buf_free(&frame);
 }
 
@@ -223,6 +233,17 @@ test_json_helpers(void)
 	    "acknowledge payload parses");
 	is_int(seq, 5, "acknowledged sequence number");
 	ok(ssm_ack_parse("{}", 2, &seq) == -1, "acknowledge without a number");
+	{
+		static const char huge[] =
+		    "{\"AcknowledgedMessageSequenceNumber\":1e300}";
+		static const char negative[] =
+		    "{\"AcknowledgedMessageSequenceNumber\":-1e19}";
+
+		ok(ssm_ack_parse(huge, strlen(huge), &seq) == -1,
+		    "acknowledge with a number past int64_t rejected");
+		ok(ssm_ack_parse(negative, strlen(negative), &seq) == -1,
+		    "acknowledge with a number below int64_t rejected");
+	}
 
 	ssm_size_json(&b, 80, 24);
 	is_str(b.data, "{\"cols\":80,\"rows\":24}", "Size JSON");

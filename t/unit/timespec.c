@@ -57,6 +57,7 @@ main(void)
 	check_ok("2024-05-01T13:00:00+02:00", NOW - 3600 * 1000);
 	check_ok("2024-05-01T06:30:00-0430", NOW - 3600 * 1000);
 	check_ok("2024-05-01T11:59:59.250Z", NOW - 750);
+	check_ok("2024-02-29", NOW - ((int64_t)62 * 86400 + 12 * 3600) * 1000);
 
 	check_invalid("");
 	check_invalid("5");
@@ -67,6 +68,9 @@ main(void)
 	check_invalid("1.5h");
 	check_invalid("99999999999999w");
 	check_invalid("2024-13-01");
+	check_invalid("2023-02-29");
+	check_invalid("2100-02-29");
+	check_invalid("2024-04-31T00:00:00Z");
 	check_invalid("2024-05-01T25:00:00Z");
 	check_invalid("yesterday");
 
