@@ -176,14 +176,16 @@ static void
 notice(struct exec *x, const char *fmt, ...)
 {
 	va_list ap;
-	struct buf b = BUF_INIT;
+	struct buf msg = BUF_INIT, b = BUF_INIT;
 
-	buf_addf(&b, "%s: ", program_name);
 	va_start(ap, fmt);
-	buf_vaddf(&b, fmt, ap);
+	buf_vaddf(&msg, fmt, ap);
 	va_end(ap);
+	buf_addf(&b, "%s: ", program_name);
+	text_sanitize(msg.data, msg.len, 0, &b);
 	buf_adds(&b, x->term.is_raw ? "\r\n" : "\n");
 	(void)write_all(STDERR_FILENO, b.data, b.len);
+	buf_free(&msg);
 	buf_free(&b);
 }
 

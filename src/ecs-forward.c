@@ -63,8 +63,9 @@ static const char usage[] =
     "  -h, --help                 show this help\n"
     "  -V, --version              show the version\n"
     "\n"
-    "Exit status: 0 after Ctrl-C or a signal; 1 when a session could not\n"
-    "start or ended on its own (the task stopped, an idle timeout);\n"
+    "Exit status: 128 plus the signal's number after a signal (130 after\n"
+    "Ctrl-C, 143 after SIGTERM, 129 after SIGHUP); 1 when a session could\n"
+    "not start or ended on its own (the task stopped, an idle timeout);\n"
     "2 usage error.\n";
 
 enum {
@@ -149,6 +150,7 @@ struct app {
 	struct evwatch *signals;
 	int signal_pipe[2];
 	int stopping;		/* a signal asked to end */
+	int stop_signal;	/* the first signal received, or 0 */
 	int failed;
 	struct evtimer stop_timer;
 };
@@ -969,10 +971,13 @@ signal_readable(struct evwatch *w, int fd, void *data)
 	if (read(fd, &c, 1) != 1)
 		return;
 	if (!a->stopping) {
+		a->stop_signal = c;
 		begin_stop(a);
 		maybe_stop_loop(a);
 		return;
 	}
+	if (!a->stop_signal)
+		a->stop_signal = c;
 	/* A second signal: close at once. */
 	for (i = 0; i < a->n; i++)
 		if (!a->fwds[i].ended)
@@ -1257,7 +1262,10 @@ main(int argc, char **argv)
 	if (a.ended < a.n && evloop_run(a.loop) < 0)
 		error("the event loop failed");
 	out_flush();
-	status = a.failed ? EXIT_RUNTIME : EXIT_OK;
+	if (a.stop_signal)
+		status = 128 + a.stop_signal;
+	else
+		status = a.failed ? EXIT_RUNTIME : EXIT_OK;
 	app_free(&a);
 	return status;
 }

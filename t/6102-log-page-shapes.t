@@ -83,7 +83,7 @@ is "$(jq -c '[.eventId, .logStreamName, .message]' <<<"$out")" \
 fault '{"op": "GetLogEvents", "action": "invalid-json"}'
 out=$(ecs-log --log-group /shapes/app --log-stream s/1 </dev/null 2>&1)
 is "$?" 1 "invalid JSON: exit status 1"
-like "$out" 'GetLogEvents: the CloudWatch Logs response is not valid JSON .*stream "s/1"' \
+like "$out" 'GetLogEvents: InvalidResponse: the CloudWatch Logs response is not valid JSON .*stream "s/1"' \
 	"invalid JSON: error names the operation and stream"
 
 no_sanitizer_reports

@@ -122,7 +122,7 @@ is "$(jq -r '.document + " " + .parameters.host[0]' <<<"$rec")" \
 
 kill -INT "$fwd_pid"
 forward_wait
-is "$fwd_status" 0 "Ctrl-C exits 0"
+is "$fwd_status" 130 "Ctrl-C exits 130"
 is "$(session "$s1" | jq -r .endReason)" terminate-flag \
 	"Ctrl-C sends the TerminateSession flag"
 is "$(session "$s2" | jq -r .endReason)" terminate-flag \
@@ -150,7 +150,7 @@ is "$(jq -r '.violations | length' <<<"$rec")" 0 \
 	"basic mode: no protocol violations"
 kill -TERM "$fwd_pid"
 forward_wait
-is "$fwd_status" 0 "SIGTERM exits 0"
+is "$fwd_status" 143 "SIGTERM exits 143"
 is "$(session "$sid" | jq -r .endReason)" terminate-flag \
 	"SIGTERM sends the TerminateSession flag"
 front_ctl exec-set agent_version=3.3.1142.0 >/dev/null

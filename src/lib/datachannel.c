@@ -605,7 +605,7 @@ handshake_complete(struct dc_session *s, const unsigned char *p, size_t n)
 	const char *text = json_str(v, "CustomerMessage");
 
 	if (text && *text)
-		fprintf(stderr, "%s: %s\n", program_name, text);
+		error("%s", text);
 	jv_free(v);
 	set_ready(s);
 }

@@ -234,6 +234,10 @@ out_maybe_flush(void)
 		out_flush();
 }
 
+/* NOTE: out_buf contains whole lines, but a signal that kills the program
+ * while write(2) waits on a full pipe can leave the last line cut short.
+ * Blocking signals here would make a program whose reader has stalled
+ * impossible to end with SIGTERM, so the gap is left. */
 void
 out_flush(void)
 {

@@ -649,8 +649,8 @@ source_page(struct log_source *s, struct aws_request *req)
 		struct buf where = BUF_INIT;
 
 		describe_source(s, &where);
-		error("%s: the CloudWatch Logs response is not valid JSON "
-		      "(%s) (%s)",
+		error("%s: InvalidResponse: the CloudWatch Logs response is not "
+		      "valid JSON (%s) (%s)",
 		    req->operation, err.data, where.data);
 		buf_free(&where);
 		s->reader->failed = 1;

@@ -911,7 +911,8 @@ finish(struct ui *ui, int status)
 		write_chosen(ui);
 	out_flush();
 	if (ui->store.errors.len)
-		fputs(ui->store.errors.data, stderr);
+		write_stderr_text(ui->store.errors.data,
+		    ui->store.errors.len);
 	if (ui->loader.failed && status != PICK_EXIT_ABORTED)
 		status = PICK_EXIT_ERROR;
 	if (ui->store.n_errors && status != PICK_EXIT_ABORTED)

@@ -488,7 +488,8 @@ pick_via(const struct pick_options *o)
 	if (status == PICK_EXIT_CHOSEN || status == PICK_EXIT_NO_MATCH) {
 		pthread_mutex_lock(&v->lock);
 		if (v->store.errors.len)
-			fputs(v->store.errors.data, stderr);
+			write_stderr_text(v->store.errors.data,
+			    v->store.errors.len);
 		if (v->store.n_errors || v->read_failed)
 			status = PICK_EXIT_ERROR;
 		pthread_mutex_unlock(&v->lock);

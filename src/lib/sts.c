@@ -152,6 +152,7 @@ sts_assume(struct aws_ctx *ctx, const struct aws_credentials *signer,
 {
 	struct buf params = BUF_INIT;
 	struct aws_request *req;
+	size_t error_start;
 	int rc;
 
 	role_params(r, &params);
@@ -170,8 +171,16 @@ sts_assume(struct aws_ctx *ctx, const struct aws_credentials *signer,
 		aws_request_free(req);
 		return -1;
 	}
+	/* An unparsable reply is reported as the operation, then a code, like
+	 * any other AWS error. */
+	error_start = err->len;
+	buf_addf(err, "%s: InvalidResponse: ", r->operation);
 	rc = parse_role_response(req->response->data, req->response->len,
 	    out, doc, err);
+	if (rc == 0 && err->data) {
+		err->len = error_start;
+		err->data[error_start] = '\0';
+	}
 	aws_request_free(req);
 	return rc;
 }

@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +17,7 @@
 #include <openssl/hmac.h>
 #include <openssl/sha.h>
 
+#include "text.h"
 #include "util.h"
 
 const char *program_name = "ecs-tools";
@@ -38,8 +41,18 @@ verror(const char *fmt, va_list ap)
 	buf_vaddf(&b, fmt, ap);
 	if (b.len == 0 || b.data[b.len - 1] != '\n')
 		buf_addc(&b, '\n');
-	(void)write_all(STDERR_FILENO, b.data, b.len);
+	write_stderr_text(b.data, b.len);
 	buf_free(&b);
+}
+
+void
+write_stderr_text(const char *text, size_t len)
+{
+	struct buf shown = BUF_INIT;
+
+	text_sanitize(text, len, 1, &shown);
+	(void)write_all(STDERR_FILENO, shown.data, shown.len);
+	buf_free(&shown);
 }
 
 int die_status = EXIT_RUNTIME;
@@ -555,8 +568,35 @@ write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
+static int write_file_through_temp(const char *path, const void *data,
+    size_t len, mode_t mode);
+
 int
 write_file_atomic(const char *path, const void *data, size_t len, mode_t mode)
+{
+	sigset_t stop_signals, old_mask;
+	int rc, saved;
+
+	/* A signal that ends the program between mkostemp and rename would
+	 * leave the temporary file behind, so SIGINT, SIGTERM, SIGHUP and
+	 * SIGQUIT wait until the file is in place or removed. The caller's
+	 * handlers, or the default action, then run as usual. */
+	sigemptyset(&stop_signals);
+	sigaddset(&stop_signals, SIGINT);
+	sigaddset(&stop_signals, SIGTERM);
+	sigaddset(&stop_signals, SIGHUP);
+	sigaddset(&stop_signals, SIGQUIT);
+	pthread_sigmask(SIG_BLOCK, &stop_signals, &old_mask);
+	rc = write_file_through_temp(path, data, len, mode);
+	saved = errno;
+	pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
+	errno = saved;
+	return rc;
+}
+
+static int
+write_file_through_temp(const char *path, const void *data, size_t len,
+    mode_t mode)
 {
 	char *tmp = xasprintf("%s.tmpXXXXXX", path);
 	int fd, saved;

@@ -35,6 +35,11 @@ void die_usage(const char *fmt, ...)
 int error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void verror(const char *fmt, va_list ap);
+/* Writes text to stderr in one write(2), with control characters and
+ * invalid UTF-8 made visible as text_sanitize does (newlines kept).
+ * Messages quote names and text from AWS and from input records, and
+ * those must not move the cursor or send commands to a terminal. */
+void write_stderr_text(const char *text, size_t len);
 
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);
@@ -89,7 +94,9 @@ int random_bytes(void *p, size_t n);
 /* Reads a whole file; returns 0 or -1 with errno set. */
 int read_file(const char *path, struct buf *out);
 /* Writes a file through a temporary file in the same directory and
- * rename(2), so readers never see a half-written file. */
+ * rename(2), so readers never see a half-written file. SIGINT, SIGTERM,
+ * SIGHUP and SIGQUIT are blocked meanwhile, so that none of them leaves
+ * the temporary file behind. */
 int write_file_atomic(const char *path, const void *data, size_t len,
     mode_t mode);
 /* Creates a directory and its parents with the given mode. */
