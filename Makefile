@@ -43,7 +43,9 @@ FUZZ_TARGETS := $(filter-out replay,$(patsubst fuzz/%.c,%,$(wildcard fuzz/*.c)))
 FUZZ_REPLAYS := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/%)
 
 PROVE ?= prove
-PROVE_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+# Most integration tests wait on local servers and terminals rather than
+# use a CPU, so prove runs two per core.
+PROVE_JOBS ?= $(shell echo $$(( $$(nproc 2>/dev/null || echo 2) * 2 )))
 TESTS ?= $(UNITS) $(sort $(wildcard t/[0-9]*.t))
 
 .PHONY: all test test-run deps asan check-deps install uninstall clean \

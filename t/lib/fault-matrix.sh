@@ -1,4 +1,6 @@
-#!/usr/bin/env bash
+# Sourced by the t/91xx fault matrix tests, after they set FAULT_PROGRAMS
+# to the programs they cover, so the slow matrix runs in parallel parts.
+#
 # Every program that calls AWS under every fault of the local AWS front:
 # throttling, 500, 503, a reply slower than ECS_TIMEOUT, a connection reset
 # mid-body, a truncated body, invalid JSON and a 50 MB body. A transient
@@ -7,7 +9,7 @@
 # clear error and status 1 (255 for ecs-exec, whose own failures are 255
 # as with ssh). Nothing hangs (each run is under timeout, and status 124
 # fails) and stdout never contains a partial line. ecs-pick makes no AWS
-# calls, so it is not here. FAULT_PROGRAMS="ls log" runs only those.
+# calls, so it is not here.
 . "$(dirname "$0")/lib/test-lib.sh"
 . "$TEST_DIR/lib/logtest.sh"
 
@@ -233,7 +235,7 @@ lasting()
 # Requests of the faulted operation in a run without faults (ecs-log
 # reads a stream until a page repeats its token, so it makes two).
 declare -A BASELINE
-for prog in ls creds exec log update stop forward; do
+for prog in $FAULT_PROGRAMS; do
 	front_ctl clear-log >/dev/null
 	run_program "$prog"
 	is "$status" 0 "$prog without faults: exit status 0" ||
@@ -242,7 +244,7 @@ for prog in ls creds exec log update stop forward; do
 	BASELINE[$prog]=$(op_count "${OP[$prog]}")
 done
 
-for prog in ${FAULT_PROGRAMS:-ls creds exec log update stop forward}; do
+for prog in $FAULT_PROGRAMS; do
 	op=${OP[$prog]}
 	transient "$prog" throttle "$op" throttle
 	transient "$prog" 500 "$op" 500
