@@ -1,9 +1,9 @@
 /* Fuzz target: the --since / --until time parser (timespec_parse).
  *
- * Invariants: a failure explains itself, a duration never lands after
- * now, an accepted time formats and parses back to itself, and a time
- * already in the canonical form is kept exactly (no silent
- * normalisation such as February 31 becoming March 2). */
+ * Invariants: a failure comes with an error message, and a duration
+ * never lands after now. An accepted time formats and parses back to
+ * itself. A time already in the canonical form is kept exactly, so no
+ * date is silently normalised (February 31 must not become March 2). */
 #include <string.h>
 
 #include "buf.h"

@@ -12,10 +12,11 @@
 enum { PAGE_EVENTS, PAGE_TOKEN, PAGE_SLOTS };
 enum { EV_TIMESTAMP, EV_MESSAGE, EV_INGESTION, EV_ID, EV_STREAM, EV_SLOTS };
 
-/* The work left for an event once the whole page has scanned cleanly:
- * NUL-terminating its event id and stream name in the body (until then
- * the jq path may need the body), and pointing its message into the
- * page's decoded text, which may still move while it grows. */
+/* Work deferred until the whole page has scanned cleanly. The event id
+ * and stream name are NUL-terminated in the body only then, because the
+ * jq fallback may still need the body intact. The message is pointed
+ * into the page's decoded text only then, because that text may move
+ * while it grows. */
 struct scan_fixup {
 	size_t id_len, stream_len;
 	size_t decoded_at;	/* offset in p->decoded, or NOT_DECODED */
