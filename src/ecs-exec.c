@@ -827,6 +827,8 @@ setup_signals(struct exec *x)
 		sigaction(sigs[i], &sa, NULL);
 	x->signals = evloop_watch(x->loop, x->signal_pipe[0],
 	    signal_readable, x);
+	if (!x->signals)
+		die("cannot watch the signal pipe: %s", strerror(errno));
 }
 
 /* Targets. */
