@@ -23,7 +23,9 @@ OPT ?= -O2 -g
 SAN ?=
 CFLAGS_ALL = -std=gnu11 $(WARN) $(OPT) $(SAN) -Isrc/lib $(DEP_CFLAGS) \
 	     -DECS_VERSION='"$(VERSION)"' $(CFLAGS)
-LDFLAGS_ALL = $(SAN) -Wl,--as-needed $(LDFLAGS)
+# See _gnutls_global_init_skip in src/lib/util.c.
+EXPORTS = -Wl,--export-dynamic-symbol=_gnutls_global_init_skip
+LDFLAGS_ALL = $(SAN) -Wl,--as-needed $(EXPORTS) $(LDFLAGS)
 
 LIB_SRCS := $(wildcard src/lib/*.c)
 LIB_OBJS := $(LIB_SRCS:src/lib/%.c=$(BUILD)/lib/%.o)

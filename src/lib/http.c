@@ -3,6 +3,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <openssl/crypto.h>
+
 #include "http.h"
 #include "util.h"
 
@@ -24,6 +26,9 @@ http_client_new(const struct http_client_options *o)
 	const char *ca;
 
 	if (!curl_ready) {
+		/* OpenSSL frees its tables at exit unless told not to; the
+		 * kernel does that faster when the process ends. */
+		OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, NULL);
 		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 			die("libcurl initialisation failed");
 		curl_ready = 1;

@@ -132,7 +132,7 @@ ssm_msg_digest_ok(const struct ssm_msg *m)
 {
 	unsigned char d[SHA256_DIGEST_LENGTH];
 
-	SHA256(m->payload, m->payload_len, d);
+	sha256_raw(m->payload, m->payload_len, d);
 	return memcmp(d, m->digest, sizeof(d)) == 0;
 }
 
@@ -161,7 +161,7 @@ ssm_msg_encode(struct buf *out, const char *type, int64_t seq,
 	put_u64(h + OFF_FLAGS, flags);
 	memcpy(h + OFF_MESSAGE_ID, id + 8, 8);
 	memcpy(h + OFF_MESSAGE_ID + 8, id, 8);
-	SHA256(len ? payload : (const void *)"", len, h + OFF_DIGEST);
+	sha256_raw(len ? payload : (const void *)"", len, h + OFF_DIGEST);
 	put_u32(h + OFF_PAYLOAD_TYPE, payload_type);
 	put_u32(h + SSM_HEADER_LENGTH, (uint32_t)len);
 	buf_add(out, h, sizeof(h));

@@ -79,6 +79,7 @@ int parse_http_date(const char *s, time_t *out);
 void format_iso8601(double t, char *out, size_t size);
 
 void hex_encode(const unsigned char *in, size_t len, char *out);
+void sha256_raw(const void *data, size_t len, unsigned char out[32]);
 void sha256_hex(const void *data, size_t len, char out[65]);
 void sha1_hex(const void *data, size_t len, char out[41]);
 void hmac_sha256(const void *key, size_t key_len, const void *data,

@@ -98,11 +98,48 @@ test_encoding(void)
 	buf_free(&b);
 }
 
+/* RFC 4231 cases 1, 2 and 6, and a key of exactly one block. */
+static void
+test_hmac(void)
+{
+	static const struct {
+		unsigned char key_byte;
+		size_t key_len;
+		const char *key, *data, *want;
+	} cases[] = {
+	    {0x0b, 20, NULL, "Hi There",
+	     "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"},
+	    {0, 4, "Jefe", "what do ya want for nothing?",
+	     "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"},
+	    {0xaa, 131, NULL,
+	     "Test Using Larger Than Block-Size Key - Hash Key First",
+	     "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"},
+	    {0x01, 64, NULL, "exactly one block of key",
+	     "fb5b5afa853e4a8e91501334c3bf88af75dbbc2a651167f696e158d807ef06ea"},
+	};
+	unsigned char key[131], mac[32];
+	char hex[65];
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (cases[i].key)
+			memcpy(key, cases[i].key, cases[i].key_len);
+		else
+			memset(key, cases[i].key_byte, cases[i].key_len);
+		hmac_sha256(key, cases[i].key_len, cases[i].data,
+		    strlen(cases[i].data), mac);
+		hex_encode(mac, sizeof(mac), hex);
+		is_str(hex, cases[i].want, "HMAC-SHA256 with a %zu-byte key",
+		    cases[i].key_len);
+	}
+}
+
 int
 main(void)
 {
 	test_buf();
 	test_time();
 	test_encoding();
+	test_hmac();
 	return done_testing();
 }
