@@ -78,15 +78,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t len = in.n;
 	struct query *q1 = query_parse(text1), *q2 = query_parse(text2);
 	struct match_signature sig;
+	struct match_quarters quarters;
 	struct match_required req;
 	int m1, m2, r;
 
-	match_signature(line, len, &sig);
+	match_signature(line, len, &sig, &quarters);
 	m1 = query_match(q1, line, len, &score);
 	FUZZ_ASSERT(m1 == 0 || m1 == 1, "query_match returned %d", m1);
-	FUZZ_ASSERT(query_matches(q1, line, len, &sig) == m1,
+	FUZZ_ASSERT(query_matches(q1, line, len, &sig, &quarters) == m1,
 	    "query_matches disagrees with query_match (%d) for \"%s\"", m1,
 	    text1);
+	FUZZ_ASSERT(query_matches(q1, line, len, &sig, NULL) == m1,
+	    "query_matches without quarters disagrees with query_match (%d) "
+	    "for \"%s\"", m1, text1);
 	if (query_is_empty(q1))
 		FUZZ_ASSERT(m1, "empty query \"%s\" does not match", text1);
 	if (m1) {

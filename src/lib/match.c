@@ -94,6 +94,7 @@ line_at(const struct line *l, size_t j)
 }
 
 static int locale_ready;
+static unsigned signature_bit(uint32_t c);
 
 static uint32_t
 fold(uint32_t c)
@@ -1126,6 +1127,15 @@ term_init(struct match_term *t, enum match_type type, int inverse,
 		if (c >= 0x80)
 			t->ascii = 0;
 	}
+	t->sig_bit = xmalloc(t->len + 1);
+	t->sig_exact = 1;
+	for (i = 0; i < t->len; i++) {
+		uint32_t c = t->chars[i];
+
+		t->sig_bit[i] = (unsigned char)signature_bit(c);
+		if (!(c - '0' < 10u || (c - 'a' < 26u && !t->case_sensitive)))
+			t->sig_exact = 0;
+	}
 }
 
 /* Turns one space-separated token into a term. The operators combine as
@@ -1219,6 +1229,7 @@ query_free(struct query *q)
 		for (k = 0; k < q->sets[s].n; k++) {
 			free(q->sets[s].terms[k].chars);
 			free(q->sets[s].terms[k].text);
+			free(q->sets[s].terms[k].sig_bit);
 		}
 		free(q->sets[s].terms);
 	}
@@ -1394,7 +1405,8 @@ signature_add(struct match_signature *sig, uint32_t c, int bonus)
 }
 
 void
-match_signature(const char *text, size_t len, struct match_signature *sig)
+match_signature(const char *text, size_t len, struct match_signature *sig,
+    struct match_quarters *quarters)
 {
 	const unsigned char *u = (const unsigned char *)text;
 	enum char_class prev = CLASS_WHITE;
@@ -1406,9 +1418,12 @@ match_signature(const char *text, size_t len, struct match_signature *sig)
 		locale_ready = 1;
 	}
 	memset(sig, 0, sizeof(*sig));
+	if (quarters)
+		memset(quarters, 0, sizeof(*quarters));
 	while (i < len) {
 		uint32_t c = u[i];
 		enum char_class cls;
+		size_t at = i;
 
 		if (c < 0x80) {
 			i++;
@@ -1418,53 +1433,73 @@ match_signature(const char *text, size_t len, struct match_signature *sig)
 		}
 		cls = char_class(c);
 		signature_add(sig, c, pair_bonus[prev][cls]);
+		if (quarters)
+			quarters->bits[at * 4 / len] |= 1ull <<
+			    signature_bit(c);
 		prev = cls;
 	}
 }
 
-/* The best bonus character c can have in a line with this signature, or
- * -1 when c does not occur. */
+/* Whether the signature shows that t's characters occur in order: each
+ * one in a later quarter of the line than the one before. Only a term
+ * whose characters all have bits of their own can be shown to match;
+ * 0 means that the signature cannot tell. */
 static int
-signature_level(const struct match_signature *sig, uint32_t c)
+quarters_in_order(const struct match_term *t,
+    const struct match_quarters *quarters)
 {
-	uint64_t bit = 1ull << signature_bit(c);
+	const uint64_t *part = quarters->bits;
+	unsigned later = 0xf;	/* quarters after the previous character */
+	size_t i;
 
-	if (sig->start & bit)
-		return BONUS_WHITE;
-	if (sig->boundary & bit)
-		return BONUS_DELIMITER;
-	if (sig->camel & bit)
-		return BONUS_CAMEL;
-	if (sig->occurs & bit)
+	if (!t->sig_exact || t->inverse || t->type != MATCH_FUZZY)
 		return 0;
-	return -1;
+	for (i = 0; i < t->len; i++) {
+		unsigned b = t->sig_bit[i], in;
+
+		in = (unsigned)((part[0] >> b) & 1) |
+		    (unsigned)((part[1] >> b) & 1) << 1 |
+		    (unsigned)((part[2] >> b) & 1) << 2 |
+		    (unsigned)((part[3] >> b) & 1) << 3;
+		in &= later;
+		if (!in)
+			return 0;
+		later = 0xfu << (__builtin_ctz(in) + 1) & 0xf;
+	}
+	return 1;
 }
 
+/* The bound of fuzzy_bound with each character's best bonus taken from
+ * the signature. A later character always gets the run's best bonus so
+ * far (it is at least its own, which beats its own after a gap). The
+ * levels nest (a start is a boundary is a camel case change, and each
+ * occurs), so a character's level is a sum of its bits: 10 at a start,
+ * 9 after a delimiter, 7 at a case change, 0 elsewhere. */
 static int32_t
 term_signature_bound(const struct match_term *t,
     const struct match_signature *sig)
 {
 	int32_t bound = 0;
 	int seen = BONUS_CONSECUTIVE;
+	uint64_t missing = 0;
 	size_t i;
 
 	if (t->inverse)
 		return 0;
 	for (i = 0; i < t->len; i++) {
-		int level = signature_level(sig, t->chars[i]);
+		unsigned b = t->sig_bit[i];
+		int level = BONUS_CAMEL * (int)((sig->camel >> b) & 1) +
+		    (BONUS_DELIMITER - BONUS_CAMEL) *
+			(int)((sig->boundary >> b) & 1) +
+		    (BONUS_WHITE - BONUS_DELIMITER) *
+			(int)((sig->start >> b) & 1);
 
-		if (level < 0)
-			return NEG_INF;
+		missing |= ~sig->occurs >> b;
 		if (level > seen)
 			seen = level;
-		if (i == 0)
-			bound = SCORE_MATCH + level * FIRST_CHAR_FACTOR;
-		else
-			bound += SCORE_MATCH + (seen > level + SCORE_GAP_START
-						    ? seen
-						    : level + SCORE_GAP_START);
+		bound += SCORE_MATCH + (i == 0 ? level * FIRST_CHAR_FACTOR : seen);
 	}
-	return bound;
+	return missing & 1 ? NEG_INF : bound;
 }
 
 int32_t
@@ -1491,6 +1526,15 @@ query_signature_bound(const struct query *q,
 	return total;
 }
 
+int32_t
+query_max_bound(const struct query *q)
+{
+	struct match_signature all;
+
+	memset(&all, 0xff, sizeof(all));
+	return query_signature_bound(q, &all);
+}
+
 /* Whether the signature alone shows that a line matches t: a one-
  * character fuzzy term whose character has a bit of its own (a letter,
  * ignoring case, or a digit). */
@@ -1509,7 +1553,7 @@ signature_decides(const struct match_term *t,
 
 int
 query_matches(const struct query *q, const char *text, size_t len,
-    const struct match_signature *sig)
+    const struct match_signature *sig, const struct match_quarters *quarters)
 {
 	int32_t score;
 	size_t s, k;
@@ -1517,7 +1561,10 @@ query_matches(const struct query *q, const char *text, size_t len,
 
 	for (s = 0; s < q->n && decided; s++)
 		for (k = 0; k < q->sets[s].n; k++)
-			if (signature_decides(&q->sets[s].terms[k], sig))
+			if (signature_decides(&q->sets[s].terms[k], sig) ||
+			    (quarters &&
+				quarters_in_order(&q->sets[s].terms[k],
+				    quarters)))
 				break;
 			else if (k + 1 == q->sets[s].n)
 				decided = 0;

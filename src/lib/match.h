@@ -28,6 +28,8 @@ struct match_term {
 	size_t len;
 	int ascii;		/* every character is ASCII */
 	char *text;		/* the term's text after the operators, UTF-8 */
+	unsigned char *sig_bit;	/* per character, its signature bit */
+	int sig_exact;		/* every character has a bit of its own */
 };
 
 /* Alternatives joined by "|": a line matches the set when one matches. */
@@ -55,6 +57,13 @@ struct match_signature {
 	uint64_t start;
 };
 
+/* The signature bits of the characters in each quarter of a line (by
+ * byte offset). Kept apart from the signature: only a query of several
+ * characters needs them. */
+struct match_quarters {
+	uint64_t bits[4];
+};
+
 /* The most positions match_positions reports for one line. */
 #define MATCH_MAX_POSITIONS 256
 
@@ -71,15 +80,20 @@ int query_implies(const struct query *narrow, const struct query *wide);
  * match and score every line alike ("web " and "web", for example). */
 int query_equal(const struct query *a, const struct query *b);
 
+/* Fills sig and, unless it is NULL, quarters. */
 void match_signature(const char *text, size_t len,
-    struct match_signature *sig);
+    struct match_signature *sig, struct match_quarters *quarters);
 /* An upper bound of the score of any line with this signature, or
  * INT32_MIN when no such line can match q. */
+/* The highest query_signature_bound of any line. */
+int32_t query_max_bound(const struct query *q);
 int32_t query_signature_bound(const struct query *q,
     const struct match_signature *sig);
 /* Returns 1 when text matches q, without scoring it. */
+/* query_match without the score, helped by the line's signature and,
+ * unless it is NULL, its quarters. */
 int query_matches(const struct query *q, const char *text, size_t len,
-    const struct match_signature *sig);
+    const struct match_signature *sig, const struct match_quarters *quarters);
 /* Signature bits (of match_signature.occurs) that every line matching q
  * has; a line lacking any of them cannot match. */
 uint64_t query_required_bits(const struct query *q);

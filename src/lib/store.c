@@ -63,6 +63,7 @@ piece_free(struct piece *p)
 	buf_free(&p->disp);
 	free(p->recs);
 	free(p->sigs);
+	free(p->quarters);
 	for (i = 0; i < p->n_errors; i++)
 		free(p->errors[i].message);
 	free(p->errors);
@@ -261,9 +262,12 @@ keep_record(struct piece_job *job, size_t cap_hint, const char *line,
 	if (p->n == job->rec_cap) {
 		job->rec_cap = job->rec_cap ? job->rec_cap * 2 : cap_hint;
 		p->recs = xrealloc(p->recs, job->rec_cap * sizeof(*p->recs));
-		if (!job->query)
+		if (!job->query) {
 			p->sigs = xrealloc(p->sigs,
 			    job->rec_cap * sizeof(*p->sigs));
+			p->quarters = xrealloc(p->quarters,
+			    job->rec_cap * sizeof(*p->quarters));
+		}
 		if (job->query)
 			job->scores = xrealloc(job->scores,
 			    job->rec_cap * sizeof(*job->scores));
@@ -281,7 +285,7 @@ keep_record(struct piece_job *job, size_t cap_hint, const char *line,
 		job->scores[p->n] = score;
 	else
 		match_signature(p->disp.data + disp_off, disp_len,
-		    &p->sigs[p->n]);
+		    &p->sigs[p->n], &p->quarters[p->n]);
 	p->n++;
 }
 
@@ -737,6 +741,7 @@ struct rank_shared {
 	const struct store *s;
 	const struct query *q;
 	uint64_t required;	/* query_required_bits(q) */
+	int32_t max_bound;	/* the highest signature bound of any line */
 	const uint32_t *cand;
 	size_t n_cand;
 	uint32_t from;
@@ -756,6 +761,7 @@ struct rank_job {
 	const struct store *s;
 	const struct query *q;
 	uint64_t required;
+	int32_t max_bound;
 	size_t k;
 	int sort, tac;
 	struct hit *heap;	/* the k best, worst at the root */
@@ -858,6 +864,7 @@ rank_prefetch(const struct rank_shared *sh, size_t pos, size_t end,
 		p = s->pieces[ahead[0]];
 		__builtin_prefetch(&p->recs[i - s->first[ahead[0]]]);
 		__builtin_prefetch(&p->sigs[i - s->first[ahead[0]]]);
+		__builtin_prefetch(&p->quarters[i - s->first[ahead[0]]]);
 	}
 	if (pos + RANK_AHEAD / 2 < sh->n_cand && pos + RANK_AHEAD / 2 < end) {
 		i = sh->cand[pos + RANK_AHEAD / 2];
@@ -898,6 +905,7 @@ rank_range(struct rank_job *j, size_t begin, size_t end,
 		const struct piece *p;
 		const struct record *r;
 		const struct match_signature *sig;
+		const struct match_quarters *quarters;
 		const char *text;
 		struct hit h;
 		int32_t bound;
@@ -909,23 +917,36 @@ rank_range(struct rank_job *j, size_t begin, size_t end,
 		p = s->pieces[k];
 		r = &p->recs[i - s->first[k]];
 		sig = &p->sigs[i - s->first[k]];
+		quarters = &p->quarters[i - s->first[k]];
 		if ((sig->occurs & j->required) != j->required)
 			continue;
 		text = p->disp.data + r->disp_off;
-		bound = query_signature_bound(j->q, sig);
-		if (bound == INT32_MIN)
-			continue;
+		h.index = i;
+		h.len = r->disp_len;
 		/* Once the heap is full, a line must beat its worst entry to
 		 * get in. A line that cannot, even with its bound as its
 		 * score, is only counted. Without sorting, only input order
-		 * counts. */
-		h.index = i;
-		h.len = r->disp_len;
+		 * counts. When no line could beat the worst entry (the best
+		 * matches of a broad query fill the heap early), the line's
+		 * own bound is not needed either. */
+		if (j->sort && j->k && j->n_heap == j->k) {
+			h.score = j->max_bound;
+			if (hit_compare(&h, &j->heap[0], j->sort, j->tac) >= 0) {
+				if (query_matches(j->q, text, r->disp_len, sig,
+					quarters))
+					found.matches[found.n_matches++] = i;
+				continue;
+			}
+		}
+		bound = query_signature_bound(j->q, sig);
+		if (bound == INT32_MIN)
+			continue;
 		h.score = bound;
 		if (!j->sort ||
 		    (j->k && j->n_heap == j->k &&
 			hit_compare(&h, &j->heap[0], j->sort, j->tac) >= 0)) {
-			if (!query_matches(j->q, text, r->disp_len, sig))
+			if (!query_matches(j->q, text, r->disp_len, sig,
+				quarters))
 				continue;
 			h.score = 0;
 			if (!j->sort)
@@ -1005,6 +1026,7 @@ store_rank(const struct store *s, const struct query *q,
 	sh.s = s;
 	sh.q = q;
 	sh.required = query_required_bits(q);
+	sh.max_bound = query_max_bound(q);
 	sh.cand = cand;
 	sh.n_cand = n_cand;
 	sh.from = from;
@@ -1026,6 +1048,7 @@ store_rank(const struct store *s, const struct query *q,
 		jobs[i].s = s;
 		jobs[i].q = q;
 		jobs[i].required = sh.required;
+		jobs[i].max_bound = sh.max_bound;
 		jobs[i].k = k;
 		jobs[i].sort = sort;
 		jobs[i].tac = tac;
