@@ -310,8 +310,10 @@ filter_verdict()
 	    "$(latency_stats 2 <<<"$lat_tiny") |" \
 	    "$(latency_stats 3 <<<"$lat_tiny") |"
 	echo
-	echo "The slow keys are the broad ones, which most records match:"
-	echo "every candidate's text is read again for them. Each key of the"
+	echo "The slow keys are the broad ones, which most records match, and"
+	echo "those whose best matches tie with many others (\\`prod\\`: every"
+	echo "PROVISIONING line scores the same), which are scored in full for"
+	echo "every such line. Each key of the"
 	echo "first run at $RECORDS records, inside wall / inside CPU / outside"
 	echo "in ms (matches): $steps"
 	echo
@@ -322,8 +324,9 @@ filter_verdict()
 	echo "record (peak while typing: $((rss_peak / 1024)) MiB). A record"
 	echo "keeps its input line ($input_per_record bytes here, written back"
 	echo "as it came when chosen), its display line ($display_per_record bytes with"
-	echo "its newline in this input), 16"
-	echo "bytes of offsets and a 32-byte signature of the display line."
+	echo "its newline in this input), 16 bytes of offsets, and 64 bytes"
+	echo "of signatures of the display line: which characters occur, where"
+	echo "they could score a bonus, and which occur in each quarter of it."
 	echo
 	echo "## --filter"
 	echo

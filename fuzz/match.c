@@ -6,6 +6,7 @@
  * Invariants:
  * - the quick checks (query_matches, query_match_min, the signature
  *   bound, the required characters) agree with query_match;
+ * - scoring through position masks agrees with the byte scans;
  * - query_match_positions returns the same result and score, with
  *   sorted, distinct positions inside the line that start a character;
  * - an empty query matches everything;
@@ -85,6 +86,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	match_signature(line, len, &sig, &quarters);
 	m1 = query_match(q1, line, len, &score);
 	FUZZ_ASSERT(m1 == 0 || m1 == 1, "query_match returned %d", m1);
+	match_use_masks = 0;
+	r = query_match(q1, line, len, &mscore);
+	match_use_masks = 1;
+	FUZZ_ASSERT(r == m1 && (!m1 || mscore == score),
+	    "position masks give %d (score %d), byte scans %d (score %d) "
+	    "for \"%s\"", m1, score, r, mscore, text1);
 	FUZZ_ASSERT(query_matches(q1, line, len, &sig, &quarters) == m1,
 	    "query_matches disagrees with query_match (%d) for \"%s\"", m1,
 	    text1);

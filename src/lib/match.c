@@ -37,7 +37,14 @@
  * first occurrence, shortened from its end.
  *
  * Ties are broken by the caller (shorter line, then input order).
- * Matching works on code points; case folding is ASCII plus towlower(3). */
+ * Matching works on code points; case folding is ASCII plus towlower(3).
+ *
+ * Speed. To score an ASCII line of at most MASK_LINE_MAX bytes, one pass
+ * of SSE2 compares first builds a bit mask of the positions of each
+ * character of the query's ASCII fuzzy terms. Finding the next or the
+ * last occurrence of a character is then a bit scan, and the loops above
+ * visit only the positions where a character occurs. The result is that
+ * of the byte scans, which longer and other lines use. */
 #define _GNU_SOURCE
 #include <stdlib.h>
 #include <string.h>
@@ -67,6 +74,62 @@
 #define STACK_CHARS 1024
 #define NEG_INF (INT32_MIN / 4)
 
+int match_use_masks = 1;
+
+/* A set of positions in a line, bit j for byte j. */
+#ifdef __SIZEOF_INT128__
+typedef unsigned __int128 posmask;
+#define MASK_LINE_MAX 128
+
+static inline size_t
+pm_lowest(posmask m)
+{
+	uint64_t lo = (uint64_t)m;
+
+	return lo ? (size_t)__builtin_ctzll(lo)
+		  : 64 + (size_t)__builtin_ctzll((uint64_t)(m >> 64));
+}
+
+static inline size_t
+pm_highest(posmask m)
+{
+	uint64_t hi = (uint64_t)(m >> 64);
+
+	return hi ? 127 - (size_t)__builtin_clzll(hi)
+		  : 63 - (size_t)__builtin_clzll((uint64_t)m);
+}
+#else
+typedef uint64_t posmask;
+#define MASK_LINE_MAX 64
+
+static inline size_t
+pm_lowest(posmask m)
+{
+	return (size_t)__builtin_ctzll(m);
+}
+
+static inline size_t
+pm_highest(posmask m)
+{
+	return 63 - (size_t)__builtin_clzll(m);
+}
+#endif
+
+/* Positions j >= from. */
+static inline posmask
+pm_from(size_t from)
+{
+	return from >= MASK_LINE_MAX ? 0 : ~(posmask)0 << from;
+}
+
+/* Positions j < end. */
+static inline posmask
+pm_below(size_t end)
+{
+	return end >= MASK_LINE_MAX ? ~(posmask)0
+				    : ((posmask)1 << end) - 1;
+}
+
 enum char_class {
 	CLASS_WHITE,
 	CLASS_DELIMITER,
@@ -85,6 +148,9 @@ struct line {
 	uint32_t *cp;
 	uint32_t *off;
 	size_t n;
+	/* Set on an ASCII line read in place: mask[x] holds the positions
+	 * of the query's mask character x (see line_masks). */
+	const posmask *mask;
 };
 
 static inline uint32_t
@@ -308,6 +374,127 @@ find_byte_reverse(const char *begin, const char *p, uint32_t c, int fold)
 	return NULL;
 }
 
+/* Fills m[x] with the positions of q's mask character x in the line.
+ * Returns 0, leaving m undefined, when q has no masks or the line is
+ * longer than MASK_LINE_MAX or not ASCII. */
+static int
+line_masks(const struct query *q, const char *text, size_t len, posmask *m)
+{
+	size_t x, k;
+
+	if (!match_use_masks || q->n_masks == 0 || len > MASK_LINE_MAX)
+		return 0;
+#ifdef __SSE2__
+	{
+		/* v[k] holds bytes 16k to 16k + 15; the last one, when the
+		 * length is not a multiple of 16, holds the last 16 bytes of
+		 * the line, of which the first 16 - rem are dropped. */
+		__m128i v[MASK_LINE_MAX / 16], folded[MASK_LINE_MAX / 16];
+		__m128i high = _mm_setzero_si128();
+		size_t chunks = (len + 15) / 16, rem = len % 16;
+		unsigned drop = rem ? 16 - (unsigned)rem : 0;
+
+		if (len < 16) {
+			unsigned char tail[16];
+
+			/* Zero bytes match no query character. */
+			memset(tail, 0, sizeof(tail));
+			memcpy(tail, text, len);
+			v[0] = _mm_loadu_si128((const __m128i *)tail);
+			drop = 0;
+		} else {
+			for (k = 0; k < chunks; k++)
+				v[k] = _mm_loadu_si128((const __m128i *)(
+				    const void *)(text + (k + 1 == chunks
+							      ? len - 16
+							      : 16 * k)));
+		}
+		for (k = 0; k < chunks; k++) {
+			high = _mm_or_si128(high, v[k]);
+			folded[k] = _mm_or_si128(v[k], _mm_set1_epi8(0x20));
+		}
+		if (_mm_movemask_epi8(high))
+			return 0;
+		for (x = 0; x < q->n_masks; x++) {
+			const __m128i *src = q->mask_fold[x] ? folded : v;
+			__m128i c = _mm_set1_epi8((char)q->mask_char[x]);
+			uint64_t lo = 0, hi = 0;
+
+			for (k = 0; k < chunks; k++) {
+				uint64_t bits = (unsigned)_mm_movemask_epi8(
+				    _mm_cmpeq_epi8(src[k], c));
+
+				if (k + 1 == chunks)
+					bits >>= drop;
+				if (k < 4)
+					lo |= bits << (16 * k);
+				else
+					hi |= bits << (16 * (k - 4));
+			}
+#ifdef __SIZEOF_INT128__
+			m[x] = (posmask)hi << 64 | lo;
+#else
+			(void)hi;
+			m[x] = lo;
+#endif
+		}
+	}
+#else
+	for (x = 0; x < q->n_masks; x++)
+		m[x] = 0;
+	for (k = 0; k < len; k++) {
+		unsigned char b = (unsigned char)text[k];
+
+		if (b >= 0x80)
+			return 0;
+		for (x = 0; x < q->n_masks; x++)
+			if ((q->mask_fold[x] ? (b | 0x20) : b) == q->mask_char[x])
+				m[x] |= (posmask)1 << k;
+	}
+#endif
+	return 1;
+}
+
+/* Whether t's characters occur in order, from the masks. */
+static int
+masks_in_order(const struct match_term *t, const posmask *m)
+{
+	posmask allowed = ~(posmask)0;
+	size_t i;
+
+	for (i = 0; i < t->len; i++) {
+		posmask at = m[t->mask_of[i]] & allowed;
+
+		if (!at)
+			return 0;
+		allowed = pm_from(pm_lowest(at) + 1);
+	}
+	return 1;
+}
+
+/* fuzzy_bounds from the line's position masks. */
+static int
+fuzzy_bounds_masks(const struct match_term *t, const struct line *l,
+    size_t *first, size_t *last)
+{
+	posmask allowed = ~(posmask)0;
+	size_t i, end = l->n;
+
+	for (i = 0; i < t->len; i++) {
+		posmask at = l->mask[t->mask_of[i]] & allowed;
+
+		if (!at)
+			return 0;
+		first[i] = pm_lowest(at);
+		allowed = pm_from(first[i] + 1);
+	}
+	for (i = t->len; i-- > 0;) {
+		end = pm_highest(l->mask[t->mask_of[i]] & pm_below(end));
+		last[i] = end;
+	}
+	return 1;
+}
+
 /* fuzzy_bounds on an ASCII line, with find_byte. */
 static int
 fuzzy_bounds_ascii(const struct match_term *t, const struct line *l,
@@ -317,6 +504,8 @@ fuzzy_bounds_ascii(const struct match_term *t, const struct line *l,
 	const char *p = text;
 	size_t i;
 
+	if (l->mask && t->mask_of)
+		return fuzzy_bounds_masks(t, l, first, last);
 	for (i = 0; i < t->len; i++) {
 		uint32_t c = t->chars[i];
 
@@ -480,6 +669,43 @@ dp_backtrack(const struct dp *d, size_t m, size_t lo, size_t end,
 	}
 }
 
+/* The loop of fuzzy_bound for character i, over the positions in the
+ * masks: the best bonus of the character, whether it can follow the
+ * previous character directly, and the best gap score. */
+static void
+fuzzy_bound_masks(const struct match_term *t, const struct line *l,
+    const size_t *first, const size_t *last, size_t i, int *best,
+    int *adjacent, int32_t *gap_best)
+{
+	posmask at = l->mask[t->mask_of[i]] & pm_from(first[i]) &
+	    pm_below(last[i] + 1);
+	posmask before = i ? l->mask[t->mask_of[i - 1]] & pm_from(first[i - 1])
+			   : 0;
+
+	for (; at; at &= at - 1) {
+		size_t j = pm_lowest(at);
+		int b = bonus_at(l, j);
+		posmask earlier;
+
+		if (b > *best)
+			*best = b;
+		if (i == 0)
+			continue;
+		/* j > first[i - 1], so j - 1 is inside before's range. */
+		if ((before >> (j - 1)) & 1)
+			*adjacent = 1;
+		earlier = before & pm_below(j - 1);
+		if (earlier) {
+			int32_t g = b + SCORE_GAP_START +
+			    SCORE_GAP_EXTENSION *
+				(int32_t)(j - pm_highest(earlier) - 2);
+
+			if (g > *gap_best)
+				*gap_best = g;
+		}
+	}
+}
+
 /* An upper bound of the fuzzy score, from one pass over each character's
  * window. The first character scores at most 16 + 2 * its best bonus.
  * Every later one scores at most 16 plus the best, over its positions,
@@ -508,6 +734,11 @@ fuzzy_bound(const struct match_term *t, const struct line *l, int *exact)
 		int32_t gap_best = NEG_INF;
 		size_t prev = SIZE_MAX;	/* previous character, <= j - 2 */
 
+		if (l->mask && t->mask_of) {
+			fuzzy_bound_masks(t, l, first, last, i, &best,
+			    &adjacent, &gap_best);
+			goto scored;
+		}
 		j = i == 0 ? first[0] : first[i - 1] + 1;
 		for (; j <= last[i]; j++) {
 			int b;
@@ -533,6 +764,7 @@ fuzzy_bound(const struct match_term *t, const struct line *l, int *exact)
 					gap_best = g;
 			}
 		}
+	scored:
 		if (best > seen)
 			seen = best;
 		if (i == 0) {
@@ -561,6 +793,17 @@ char_positions(const struct match_term *t, const struct line *l, size_t i,
 	uint32_t c = t->chars[i];
 	size_t n = 0, j;
 
+	if (l->mask && t->mask_of) {
+		posmask at = l->mask[t->mask_of[i]] & pm_from(from) &
+		    pm_below(to + 1);
+
+		for (; at; at &= at - 1) {
+			if (n == max)
+				return SIZE_MAX;
+			out[n++] = (uint32_t)pm_lowest(at);
+		}
+		return n;
+	}
 	if (l->ascii) {
 		const char *text = (const char *)l->ascii, *p = text + from;
 		const char *end = text + to + 1;
@@ -836,15 +1079,23 @@ ascii_prefilter(const struct match_term *t, const char *text, size_t len)
 	return 1;
 }
 
+/* Whether some term of the set passes its prefilter. m is the line's
+ * masks, or NULL. */
 static int
-set_prefilter(const struct match_set *set, const char *text, size_t len)
+set_prefilter(const struct match_set *set, const char *text, size_t len,
+    const posmask *m)
 {
 	size_t k;
 
-	for (k = 0; k < set->n; k++)
-		if (set->terms[k].inverse ||
-		    ascii_prefilter(&set->terms[k], text, len))
+	for (k = 0; k < set->n; k++) {
+		const struct match_term *t = &set->terms[k];
+
+		if (t->inverse)
 			return 1;
+		if (m && t->mask_of ? masks_in_order(t, m)
+				    : ascii_prefilter(t, text, len))
+			return 1;
+	}
 	return 0;
 }
 
@@ -1029,6 +1280,8 @@ match_line(const struct query *q, const char *text, size_t len,
     int32_t min, int32_t *score, uint32_t *pos, size_t *n_pos)
 {
 	uint32_t stack_cp[STACK_CHARS], stack_off[STACK_CHARS];
+	posmask masks[QUERY_MASKS_MAX];
+	int have_masks;
 	struct line l;
 	size_t s;
 	int rc;
@@ -1039,19 +1292,30 @@ match_line(const struct query *q, const char *text, size_t len,
 			*n_pos = 0;
 		return 1;
 	}
+	have_masks = !pos && line_masks(q, text, len, masks);
 	for (s = 0; s < q->n; s++)
-		if (!set_prefilter(&q->sets[s], text, len))
+		if (!set_prefilter(&q->sets[s], text, len,
+			have_masks ? masks : NULL))
 			return 0;
 
 	l.cp = stack_cp;
 	l.off = pos ? stack_off : NULL;
-	if (len > STACK_CHARS && (pos || !is_ascii(text, len))) {
-		l.cp = xmalloc(len * sizeof(uint32_t) * (pos ? 2 : 1));
-		if (pos)
-			l.off = l.cp + len;
+	l.mask = NULL;
+	if (have_masks) {
+		/* An ASCII line, read in place. */
+		l.ascii = (const unsigned char *)text;
+		l.n = len;
+		l.mask = masks;
+	} else {
+		if (len > STACK_CHARS && (pos || !is_ascii(text, len))) {
+			l.cp = xmalloc(len * sizeof(uint32_t) * (pos ? 2 : 1));
+			if (pos)
+				l.off = l.cp + len;
+		}
+		decode_line(text, len, &l);
 	}
-	decode_line(text, len, &l);
-	if (min > INT32_MIN && !bound_is_cheaper(q)) {
+	/* With masks, the bound costs a fraction of the score. */
+	if (min > INT32_MIN && !have_masks && !bound_is_cheaper(q)) {
 		rc = match_decoded(q, &l, score, pos, n_pos);
 		if (rc == 1 && *score < min)
 			rc = 2;
@@ -1059,8 +1323,11 @@ match_line(const struct query *q, const char *text, size_t len,
 		int32_t bound = query_bound(q, &l);
 
 		rc = bound == NEG_INF ? 0 : 2;
-		if (bound >= min)
+		if (bound >= min) {
 			rc = match_decoded(q, &l, score, pos, n_pos);
+			if (rc == 1 && *score < min)
+				rc = 2;
+		}
 	} else {
 		rc = match_decoded(q, &l, score, pos, n_pos);
 	}
@@ -1113,6 +1380,7 @@ term_init(struct match_term *t, enum match_type type, int inverse,
 	size_t i = 0;
 
 	t->type = type;
+	t->mask_of = NULL;
 	t->inverse = inverse;
 	t->case_sensitive = has_upper(text, len);
 	t->text = xstrndup(text, len);
@@ -1182,6 +1450,49 @@ add_token(struct query *q, const char *tok, size_t len, int join)
 	term_init(&set->terms[set->n++], type, inverse, tok, len);
 }
 
+/* Gives every character of the ASCII fuzzy terms an entry in the
+ * query's position masks, one per distinct character and case rule. */
+static void
+assign_masks(struct query *q)
+{
+	size_t s, k, i, x;
+
+	for (s = 0; s < q->n; s++)
+		for (k = 0; k < q->sets[s].n; k++) {
+			struct match_term *t = &q->sets[s].terms[k];
+
+			if (t->type != MATCH_FUZZY || !t->ascii)
+				continue;
+			t->mask_of = xmalloc(t->len ? t->len : 1);
+			for (i = 0; i < t->len; i++) {
+				unsigned char c = (unsigned char)t->chars[i];
+				unsigned char f = !t->case_sensitive &&
+				    (unsigned)c - 'a' < 26u;
+
+				for (x = 0; x < q->n_masks; x++)
+					if (q->mask_char[x] == c &&
+					    q->mask_fold[x] == f)
+						break;
+				if (x == QUERY_MASKS_MAX)
+					goto too_many;
+				if (x == q->n_masks) {
+					q->mask_char[x] = c;
+					q->mask_fold[x] = f;
+					q->n_masks++;
+				}
+				t->mask_of[i] = (unsigned char)x;
+			}
+		}
+	return;
+too_many:
+	for (s = 0; s < q->n; s++)
+		for (k = 0; k < q->sets[s].n; k++) {
+			free(q->sets[s].terms[k].mask_of);
+			q->sets[s].terms[k].mask_of = NULL;
+		}
+	q->n_masks = 0;
+}
+
 struct query *
 query_parse(const char *s)
 {
@@ -1215,6 +1526,7 @@ query_parse(const char *s)
 		join = 0;
 	}
 	buf_free(&tok);
+	assign_masks(q);
 	return q;
 }
 
@@ -1229,6 +1541,7 @@ query_free(struct query *q)
 		for (k = 0; k < q->sets[s].n; k++) {
 			free(q->sets[s].terms[k].chars);
 			free(q->sets[s].terms[k].text);
+			free(q->sets[s].terms[k].mask_of);
 			free(q->sets[s].terms[k].sig_bit);
 		}
 		free(q->sets[s].terms);
@@ -1433,9 +1746,13 @@ match_signature(const char *text, size_t len, struct match_signature *sig,
 		}
 		cls = char_class(c);
 		signature_add(sig, c, pair_bonus[prev][cls]);
-		if (quarters)
-			quarters->bits[at * 4 / len] |= 1ull <<
-			    signature_bit(c);
+		if (quarters) {
+			unsigned b = signature_bit(c);
+
+			if (b < 36)
+				quarters->nibbles[b / 16] |= 1ull
+				    << (4 * (b % 16) + at * 4 / len);
+		}
 		prev = cls;
 	}
 }
@@ -1448,7 +1765,6 @@ static int
 quarters_in_order(const struct match_term *t,
     const struct match_quarters *quarters)
 {
-	const uint64_t *part = quarters->bits;
 	unsigned later = 0xf;	/* quarters after the previous character */
 	size_t i;
 
@@ -1457,11 +1773,8 @@ quarters_in_order(const struct match_term *t,
 	for (i = 0; i < t->len; i++) {
 		unsigned b = t->sig_bit[i], in;
 
-		in = (unsigned)((part[0] >> b) & 1) |
-		    (unsigned)((part[1] >> b) & 1) << 1 |
-		    (unsigned)((part[2] >> b) & 1) << 2 |
-		    (unsigned)((part[3] >> b) & 1) << 3;
-		in &= later;
+		in = (unsigned)(quarters->nibbles[b / 16] >> (4 * (b % 16))) &
+		    later;
 		if (!in)
 			return 0;
 		later = 0xfu << (__builtin_ctz(in) + 1) & 0xf;
@@ -1585,7 +1898,7 @@ query_matches(const struct query *q, const char *text, size_t len,
 					   &score, NULL, NULL) != 0;
 		}
 	for (s = 0; s < q->n; s++)
-		if (!set_prefilter(&q->sets[s], text, len))
+		if (!set_prefilter(&q->sets[s], text, len, NULL))
 			return 0;
 	return 1;
 }

@@ -30,6 +30,9 @@ struct match_term {
 	char *text;		/* the term's text after the operators, UTF-8 */
 	unsigned char *sig_bit;	/* per character, its signature bit */
 	int sig_exact;		/* every character has a bit of its own */
+	/* Per character, its entry in the query's position masks, or NULL
+	 * for a term that has none (only ASCII fuzzy terms have them). */
+	unsigned char *mask_of;
 };
 
 /* Alternatives joined by "|": a line matches the set when one matches. */
@@ -39,11 +42,24 @@ struct match_set {
 };
 
 /* Sets joined by spaces: a line matches when every set matches. */
+/* Distinct characters of a query that get position masks. */
+#define QUERY_MASKS_MAX 16
+
 struct query {
 	struct match_set *sets;
 	size_t n;
 	char *source;
+	/* The characters of the ASCII fuzzy terms, each with whether it
+	 * also matches its upper case; n_masks is 0 when there are more
+	 * than QUERY_MASKS_MAX of them. */
+	unsigned char mask_char[QUERY_MASKS_MAX];
+	unsigned char mask_fold[QUERY_MASKS_MAX];
+	size_t n_masks;
 };
+
+/* Scoring reads short ASCII lines through position masks unless this is
+ * 0; tests clear it to compare with the byte scans. */
+extern int match_use_masks;
 
 /* A summary of a line, computed once, that rejects most lines and bounds
  * the score of the rest without reading the line: which characters occur
@@ -57,11 +73,12 @@ struct match_signature {
 	uint64_t start;
 };
 
-/* The signature bits of the characters in each quarter of a line (by
- * byte offset). Kept apart from the signature: only a query of several
- * characters needs them. */
+/* For each letter (either case) and digit of a line, four bits: the
+ * quarters of the line (by byte offset) it occurs in, in the order of
+ * the signature bits. Kept apart from the signature: only a query of
+ * several characters needs them. */
 struct match_quarters {
-	uint64_t bits[4];
+	uint64_t nibbles[3];
 };
 
 /* The most positions match_positions reports for one line. */

@@ -409,6 +409,58 @@ test_score_paths_agree(void)
 	is_int(bad, 0, "scores without positions equal those with them");
 }
 
+/* Position masks against byte scans: lines of every length around the
+ * 16-byte chunks and the 128-byte limit, queries with repeated and
+ * case-sensitive characters and more distinct characters than masks. */
+static void
+test_masks_agree(void)
+{
+	static const char alphabet[] = "aAbBcC-/ :12x";
+	static const char *const queries[] = {"ab", "abc", "a-b", "bab",
+	    "AB", "ab1", "b2 ac", "aaa", "x1 | c", "a:b", "c!x", "'ab",
+	    "^a", "b$", "abcx12-/:AB", "abcdefghijklmnopqrstuvwxyz"};
+	unsigned seed = 99;
+	int i, q, bad = 0, checked = 0;
+
+	for (i = 0; i < 6000; i++) {
+		char line[160];
+		size_t len = (size_t)(1 + i % 140), c;
+
+		for (c = 0; c < len; c++) {
+			seed = seed * 1103515245 + 12345;
+			line[c] = alphabet[(seed >> 16) % (sizeof(alphabet) - 1)];
+		}
+		for (q = 0; q < (int)(sizeof(queries) / sizeof(queries[0]));
+		     q++) {
+			struct query *qq = query_parse(queries[q]);
+			int32_t with = 0, without = 0, min, got = 0;
+			int a, b, r;
+
+			match_use_masks = 1;
+			a = query_match(qq, line, len, &with);
+			min = with + (i % 3) - 1;
+			r = query_match_min(qq, line, len, min, &got);
+			match_use_masks = 0;
+			b = query_match(qq, line, len, &without);
+			match_use_masks = 1;
+			if (a != b || (a && with != without) ||
+			    r != (!a ? 0 : with >= min ? 1 : 2) ||
+			    (r == 1 && got != with)) {
+				if (!bad)
+					diag("%s on \"%.*s\": match %d/%d, "
+					     "score %d/%d, min %d gives %d",
+					    queries[q], (int)len, line, a, b,
+					    (int)with, (int)without, (int)min, r);
+				bad++;
+			}
+			checked += a;
+			query_free(qq);
+		}
+	}
+	ok(checked > 10000, "masks compared on %d matching lines", checked);
+	is_int(bad, 0, "masks give the scores of the byte scans");
+}
+
 int
 main(void)
 {
@@ -424,5 +476,6 @@ main(void)
 	test_equal();
 	test_bound();
 	test_score_paths_agree();
+	test_masks_agree();
 	return done_testing();
 }
