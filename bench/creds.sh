@@ -121,9 +121,9 @@ no_assume_role()
 }
 no_assume_role "$seq0"
 
-# The timed runs go straight to moto, without the front: the front is a
-# second HTTP hop that the tests need (fault injection, the call log) and
-# that would add the same 0.7 to 0.9 ms to every request of both tools.
+# The timed runs go straight to moto, without the front. The front is a
+# second HTTP hop that the tests need (fault injection, the call log), and
+# it would add the same 0.7 to 0.9 ms to every request of both tools.
 export AWS_ENDPOINT_URL=$ECS_LOCAL_AWS_MOTO
 cache_state()
 {
@@ -147,7 +147,7 @@ done
 	exit 1
 }
 # The floor: curl (the same libcurl) posting one unsigned GetCallerIdentity
-# to the same STS, which moto answers without checking signatures.
+# to the same STS. moto serves it without checking signatures.
 auth="AWS4-HMAC-SHA256 Credential=AKIDBENCHBASE/20260101/us-east-1/sts/"
 auth+="aws4_request, SignedHeaders=host, Signature=0"
 CURL_FLOOR=(curl -sf -o /dev/null -H "Authorization: $auth"

@@ -26,8 +26,8 @@ http_client_new(const struct http_client_options *o)
 	const char *ca;
 
 	if (!curl_ready) {
-		/* OpenSSL frees its tables at exit unless told not to; the
-		 * kernel does that faster when the process ends. */
+		/* Without this flag OpenSSL frees its tables at exit, which
+		 * the kernel does faster when the process ends. */
 		OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, NULL);
 		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 			die("libcurl initialisation failed");

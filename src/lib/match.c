@@ -148,8 +148,8 @@ struct line {
 	uint32_t *cp;
 	uint32_t *off;
 	size_t n;
-	/* Set on an ASCII line read in place: mask[x] holds the positions
-	 * of the query's mask character x (see line_masks). */
+	/* Set on an ASCII line read in place: mask[x] contains the
+	 * positions of the query's mask character x (see line_masks). */
 	const posmask *mask;
 };
 
@@ -386,9 +386,9 @@ line_masks(const struct query *q, const char *text, size_t len, posmask *m)
 		return 0;
 #ifdef __SSE2__
 	{
-		/* v[k] holds bytes 16k to 16k + 15; the last one, when the
-		 * length is not a multiple of 16, holds the last 16 bytes of
-		 * the line, of which the first 16 - rem are dropped. */
+		/* v[k] contains bytes 16k to 16k + 15. When the length is not
+		 * a multiple of 16, the last v[k] contains the line's last 16
+		 * bytes instead, and its first 16 - rem bits are dropped. */
 		__m128i v[MASK_LINE_MAX / 16], folded[MASK_LINE_MAX / 16];
 		__m128i high = _mm_setzero_si128();
 		size_t chunks = (len + 15) / 16, rem = len % 16;
@@ -452,23 +452,6 @@ line_masks(const struct query *q, const char *text, size_t len, posmask *m)
 				m[x] |= (posmask)1 << k;
 	}
 #endif
-	return 1;
-}
-
-/* Whether t's characters occur in order, from the masks. */
-static int
-masks_in_order(const struct match_term *t, const posmask *m)
-{
-	posmask allowed = ~(posmask)0;
-	size_t i;
-
-	for (i = 0; i < t->len; i++) {
-		posmask at = m[t->mask_of[i]] & allowed;
-
-		if (!at)
-			return 0;
-		allowed = pm_from(pm_lowest(at) + 1);
-	}
 	return 1;
 }
 
@@ -1079,21 +1062,21 @@ ascii_prefilter(const struct match_term *t, const char *text, size_t len)
 	return 1;
 }
 
-/* Whether some term of the set passes its prefilter. m is the line's
- * masks, or NULL. */
+/* Whether some term of the set passes its prefilter. A term with
+ * position masks passes when the line has masks (have_masks): finding
+ * its first places from the masks, which scoring does next, is the same
+ * check at no extra cost. */
 static int
 set_prefilter(const struct match_set *set, const char *text, size_t len,
-    const posmask *m)
+    int have_masks)
 {
 	size_t k;
 
 	for (k = 0; k < set->n; k++) {
 		const struct match_term *t = &set->terms[k];
 
-		if (t->inverse)
-			return 1;
-		if (m && t->mask_of ? masks_in_order(t, m)
-				    : ascii_prefilter(t, text, len))
+		if (t->inverse || (have_masks && t->mask_of) ||
+		    ascii_prefilter(t, text, len))
 			return 1;
 	}
 	return 0;
@@ -1294,8 +1277,7 @@ match_line(const struct query *q, const char *text, size_t len,
 	}
 	have_masks = !pos && line_masks(q, text, len, masks);
 	for (s = 0; s < q->n; s++)
-		if (!set_prefilter(&q->sets[s], text, len,
-			have_masks ? masks : NULL))
+		if (!set_prefilter(&q->sets[s], text, len, have_masks))
 			return 0;
 
 	l.cp = stack_cp;
@@ -1314,7 +1296,8 @@ match_line(const struct query *q, const char *text, size_t len,
 		}
 		decode_line(text, len, &l);
 	}
-	/* With masks, the bound costs a fraction of the score. */
+	/* With masks a line's bound is cheaper than its score, so it comes
+	 * first. */
 	if (min > INT32_MIN && !have_masks && !bound_is_cheaper(q)) {
 		rc = match_decoded(q, &l, score, pos, n_pos);
 		if (rc == 1 && *score < min)
@@ -1757,10 +1740,10 @@ match_signature(const char *text, size_t len, struct match_signature *sig,
 	}
 }
 
-/* Whether the signature shows that t's characters occur in order: each
- * one in a later quarter of the line than the one before. Only a term
- * whose characters all have bits of their own can be shown to match;
- * 0 means that the signature cannot tell. */
+/* Returns 1 when the quarters show that t's characters occur in order,
+ * each in a later quarter of the line than the one before, and 0 when
+ * they cannot tell. Only a term whose characters all have bits of their
+ * own can be shown to match. */
 static int
 quarters_in_order(const struct match_term *t,
     const struct match_quarters *quarters)
@@ -1785,9 +1768,9 @@ quarters_in_order(const struct match_term *t,
 /* The bound of fuzzy_bound with each character's best bonus taken from
  * the signature. A later character always gets the run's best bonus so
  * far (it is at least its own, which beats its own after a gap). The
- * levels nest (a start is a boundary is a camel case change, and each
- * occurs), so a character's level is a sum of its bits: 10 at a start,
- * 9 after a delimiter, 7 at a case change, 0 elsewhere. */
+ * levels nest: a start is also a boundary, a boundary a camel case
+ * change, and each occurs. So a character's level is a sum of its bits:
+ * 10 at a start, 9 after a delimiter, 7 at a case change, 0 elsewhere. */
 static int32_t
 term_signature_bound(const struct match_term *t,
     const struct match_signature *sig)
@@ -1898,7 +1881,7 @@ query_matches(const struct query *q, const char *text, size_t len,
 					   &score, NULL, NULL) != 0;
 		}
 	for (s = 0; s < q->n; s++)
-		if (!set_prefilter(&q->sets[s], text, len, NULL))
+		if (!set_prefilter(&q->sets[s], text, len, 0))
 			return 0;
 	return 1;
 }

@@ -41,16 +41,16 @@ struct match_set {
 	size_t n;
 };
 
-/* Sets joined by spaces: a line matches when every set matches. */
 /* Distinct characters of a query that get position masks. */
 #define QUERY_MASKS_MAX 16
 
+/* Sets joined by spaces: a line matches when every set matches. */
 struct query {
 	struct match_set *sets;
 	size_t n;
 	char *source;
 	/* The characters of the ASCII fuzzy terms, each with whether it
-	 * also matches its upper case; n_masks is 0 when there are more
+	 * also matches its upper case. n_masks is 0 when there are more
 	 * than QUERY_MASKS_MAX of them. */
 	unsigned char mask_char[QUERY_MASKS_MAX];
 	unsigned char mask_fold[QUERY_MASKS_MAX];
@@ -58,7 +58,7 @@ struct query {
 };
 
 /* Scoring reads short ASCII lines through position masks unless this is
- * 0; tests clear it to compare with the byte scans. */
+ * 0. Tests clear it to compare with the byte scans. */
 extern int match_use_masks;
 
 /* A summary of a line, computed once, that rejects most lines and bounds
@@ -100,15 +100,15 @@ int query_equal(const struct query *a, const struct query *b);
 /* Fills sig and, unless it is NULL, quarters. */
 void match_signature(const char *text, size_t len,
     struct match_signature *sig, struct match_quarters *quarters);
-/* An upper bound of the score of any line with this signature, or
- * INT32_MIN when no such line can match q. */
 /* The highest query_signature_bound of any line. */
 int32_t query_max_bound(const struct query *q);
+/* An upper bound of the score of any line with this signature, or
+ * INT32_MIN when no such line can match q. */
 int32_t query_signature_bound(const struct query *q,
     const struct match_signature *sig);
-/* Returns 1 when text matches q, without scoring it. */
-/* query_match without the score, helped by the line's signature and,
- * unless it is NULL, its quarters. */
+/* Returns 1 when text matches q, without scoring it. The line's
+ * signature, and its quarters unless they are NULL, spare most reads of
+ * the text. */
 int query_matches(const struct query *q, const char *text, size_t len,
     const struct match_signature *sig, const struct match_quarters *quarters);
 /* Signature bits (of match_signature.occurs) that every line matching q

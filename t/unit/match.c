@@ -434,7 +434,7 @@ test_masks_agree(void)
 		     q++) {
 			struct query *qq = query_parse(queries[q]);
 			int32_t with = 0, without = 0, min, got = 0;
-			int a, b, r;
+			int a, b, r, expect;
 
 			match_use_masks = 1;
 			a = query_match(qq, line, len, &with);
@@ -443,8 +443,10 @@ test_masks_agree(void)
 			match_use_masks = 0;
 			b = query_match(qq, line, len, &without);
 			match_use_masks = 1;
-			if (a != b || (a && with != without) ||
-			    r != (!a ? 0 : with >= min ? 1 : 2) ||
+			expect = 0;
+			if (a)
+				expect = with >= min ? 1 : 2;
+			if (a != b || (a && with != without) || r != expect ||
 			    (r == 1 && got != with)) {
 				if (!bad)
 					diag("%s on \"%.*s\": match %d/%d, "
