@@ -134,7 +134,6 @@ struct exec {
 	int at_line_start, after_tilde;
 	unsigned cols, rows;
 	int escaped;
-	int signal_pipe[2];
 	int exit_signal;
 };
 
@@ -779,20 +778,6 @@ session_finished(struct session *s)
 
 /* Signals arrive through a pipe so the loop handles them. */
 
-static int signal_write_fd = -1;
-
-static void
-on_signal(int sig)
-{
-	int saved = errno;
-	unsigned char c = (unsigned char)sig;
-
-	if (write(signal_write_fd, &c, 1) < 0) {
-		/* The pipe is full: a signal is pending anyway. */
-	}
-	errno = saved;
-}
-
 static void
 signal_readable(struct evwatch *w, int fd, void *data)
 {
@@ -808,27 +793,6 @@ signal_readable(struct evwatch *w, int fd, void *data)
 		if (x->s[i].dc && !x->s[i].done)
 			dc_close(x->s[i].dc, 1);
 	evloop_stop(x->loop);
-}
-
-static void
-setup_signals(struct exec *x)
-{
-	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
-	struct sigaction sa;
-	size_t i;
-
-	if (pipe2(x->signal_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
-		die("cannot create a pipe: %s", strerror(errno));
-	signal_write_fd = x->signal_pipe[1];
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		sigaction(sigs[i], &sa, NULL);
-	x->signals = evloop_watch(x->loop, x->signal_pipe[0],
-	    signal_readable, x);
-	if (!x->signals)
-		die("cannot watch the signal pipe: %s", strerror(errno));
 }
 
 /* Targets. */
@@ -995,7 +959,7 @@ run_sessions(struct exec *x, struct exec_target **t)
 	/* Sockets and TLS report a closed peer as an error, not a signal;
 	 * stdout's EPIPE is handled where it is written. */
 	signal(SIGPIPE, SIG_IGN);
-	setup_signals(x);
+	x->signals = evloop_watch_signals(x->loop, signal_readable, x);
 	x->s = xcalloc(x->n, sizeof(*x->s));
 	for (i = 0; i < x->n; i++) {
 		struct session *s = &x->s[i];
@@ -1017,11 +981,9 @@ run_sessions(struct exec *x, struct exec_target **t)
 	status = exit_status(x);
 	evloop_unwatch(x->input);
 	evloop_unwatch(x->tty_events);
-	evloop_unwatch(x->signals);
+	evloop_unwatch_signals(x->signals);
 	free_sessions(x);
 	evloop_free(x->loop);
-	close(x->signal_pipe[0]);
-	close(x->signal_pipe[1]);
 	if (x->interactive)
 		term_close(&x->term);
 	return status;

@@ -148,7 +148,6 @@ struct app {
 	size_t n;
 	size_t ended;
 	struct evwatch *signals;
-	int signal_pipe[2];
 	int stopping;		/* a signal asked to end */
 	int stop_signal;	/* the first signal received, or 0 */
 	int failed;
@@ -946,20 +945,6 @@ start_session(struct forward *f)
 
 /* --- signals ----------------------------------------------------------- */
 
-static int signal_write_fd = -1;
-
-static void
-on_signal(int sig)
-{
-	int saved = errno;
-	unsigned char c = (unsigned char)sig;
-
-	/* A full pipe means an event is pending already. */
-	if (write(signal_write_fd, &c, 1) < 0)
-		errno = saved;
-	errno = saved;
-}
-
 static void
 signal_readable(struct evwatch *w, int fd, void *data)
 {
@@ -982,27 +967,6 @@ signal_readable(struct evwatch *w, int fd, void *data)
 	for (i = 0; i < a->n; i++)
 		if (!a->fwds[i].ended)
 			dc_close(a->fwds[i].dc, 1);
-}
-
-static void
-setup_signals(struct app *a)
-{
-	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
-	struct sigaction sa;
-	size_t i;
-
-	if (pipe2(a->signal_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
-		die("cannot create a pipe: %s", strerror(errno));
-	signal_write_fd = a->signal_pipe[1];
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		sigaction(sigs[i], &sa, NULL);
-	a->signals = evloop_watch(a->loop, a->signal_pipe[0],
-	    signal_readable, a);
-	if (!a->signals)
-		die("cannot watch the signal pipe: %s", strerror(errno));
 }
 
 /* --- the target -------------------------------------------------------- */
@@ -1192,11 +1156,9 @@ app_free(struct app *a)
 		free(f->session_id);
 	}
 	free(a->fwds);
-	evloop_unwatch(a->signals);
+	evloop_unwatch_signals(a->signals);
 	evtimer_stop(&a->stop_timer);
 	evloop_free(a->loop);
-	close(a->signal_pipe[0]);
-	close(a->signal_pipe[1]);
 	exec_target_free(a->t);
 	free(a->target_id);
 	aws_ctx_free(&a->ctx);
@@ -1245,7 +1207,7 @@ main(int argc, char **argv)
 	/* Sockets and TLS report a closed peer as an error, not a signal. */
 	signal(SIGPIPE, SIG_IGN);
 	out_set_flush_each(1);
-	setup_signals(&a);
+	a.signals = evloop_watch_signals(a.loop, signal_readable, &a);
 	evtimer_init(&a.stop_timer, a.loop, stop_timer, &a);
 	for (i = 0; i < a.n; i++) {
 		if (start_session(&a.fwds[i]) == 0)

@@ -1,7 +1,9 @@
 /* The event loop: a libwebsockets context whose service loop also reports
  * input on local descriptors (adopted as raw files) and runs timers. */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -233,4 +235,54 @@ evloop_stop(struct evloop *loop)
 {
 	loop->stop = 1;
 	lws_cancel_service(loop->context);
+}
+
+/* Signals reach the loop through a pipe: the handler only writes the
+ * signal's number to it. */
+static int signal_pipe[2] = {-1, -1};
+static volatile sig_atomic_t signal_write_fd = -1;
+
+static void
+on_signal(int sig)
+{
+	int saved = errno;
+	unsigned char c = (unsigned char)sig;
+
+	/* A full pipe means a signal is pending already, and a closed one
+	 * that the program is ending. */
+	if (write(signal_write_fd, &c, 1) < 0)
+		errno = saved;
+	errno = saved;
+}
+
+struct evwatch *
+evloop_watch_signals(struct evloop *loop, evwatch_fn fn, void *data)
+{
+	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+	struct sigaction sa;
+	struct evwatch *w;
+	size_t i;
+
+	if (pipe2(signal_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
+		die("cannot create a pipe: %s", strerror(errno));
+	signal_write_fd = signal_pipe[1];
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaction(sigs[i], &sa, NULL);
+	w = evloop_watch(loop, signal_pipe[0], fn, data);
+	if (!w)
+		die("cannot watch the signal pipe: %s", strerror(errno));
+	return w;
+}
+
+void
+evloop_unwatch_signals(struct evwatch *w)
+{
+	evloop_unwatch(w);
+	signal_write_fd = -1;
+	close(signal_pipe[0]);
+	close(signal_pipe[1]);
+	signal_pipe[0] = signal_pipe[1] = -1;
 }

@@ -40,6 +40,16 @@ struct evwatch *evloop_watch(struct evloop *loop, int fd, evwatch_fn fn,
 void evwatch_pause(struct evwatch *w, int paused);
 void evloop_unwatch(struct evwatch *w);
 
+/* Catches SIGINT, SIGTERM and SIGHUP and writes the number of each as
+ * one byte to a pipe that the loop watches with fn, so that signals are
+ * handled on the loop: fn reads one byte per call. A process has at most
+ * one such watch. Dies when the pipe or the watch cannot be made. */
+struct evwatch *evloop_watch_signals(struct evloop *loop, evwatch_fn fn,
+    void *data);
+/* Closes the signal watch and its pipe. Signals still caught after that
+ * are dropped. */
+void evloop_unwatch_signals(struct evwatch *w);
+
 void evtimer_init(struct evtimer *t, struct evloop *loop,
     void (*fn)(struct evtimer *t), void *data);
 /* Arms t to run once after ms milliseconds (re-arming moves it). */
