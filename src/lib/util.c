@@ -14,7 +14,8 @@
 #include <unistd.h>
 
 /* SHA256_Init and the other direct digest functions are deprecated in
- * OpenSSL 3 but not removed. sha256_raw says why they are used.
+ * OpenSSL 3 but not removed. The comment above sha256_raw gives the
+ * reason for using them.
  * NOTE: an OpenSSL built with no-deprecated lacks them, and the build
  * fails there. */
 #define OPENSSL_SUPPRESS_DEPRECATED
