@@ -326,7 +326,7 @@ filter_verdict()
 	echo "as it came when chosen), its display line ($display_per_record bytes with"
 	echo "its newline in this input), 16 bytes of offsets, and 56 bytes"
 	echo "of signatures of the display line: which characters occur, where"
-	echo "they could score a bonus, and which occur in each quarter of it."
+	echo "they could score a bonus, and which occur in each eighth of it."
 	echo
 	echo "## --filter"
 	echo

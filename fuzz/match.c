@@ -79,11 +79,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t len = in.n;
 	struct query *q1 = query_parse(text1), *q2 = query_parse(text2);
 	struct match_signature sig;
-	struct match_quarters quarters;
+	struct match_eighths eighths;
 	struct match_required req;
 	int m1, m2, r;
 
-	match_signature(line, len, &sig, &quarters);
+	match_signature(line, len, &sig, &eighths);
 	m1 = query_match(q1, line, len, &score);
 	FUZZ_ASSERT(m1 == 0 || m1 == 1, "query_match returned %d", m1);
 	match_use_masks = 0;
@@ -92,11 +92,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_ASSERT(r == m1 && (!m1 || mscore == score),
 	    "position masks give %d (score %d), byte scans %d (score %d) "
 	    "for \"%s\"", m1, score, r, mscore, text1);
-	FUZZ_ASSERT(query_matches(q1, line, len, &sig, &quarters) == m1,
+	FUZZ_ASSERT(query_matches(q1, line, len, &sig, &eighths) == m1,
 	    "query_matches disagrees with query_match (%d) for \"%s\"", m1,
 	    text1);
 	FUZZ_ASSERT(query_matches(q1, line, len, &sig, NULL) == m1,
-	    "query_matches without quarters disagrees with query_match (%d) "
+	    "query_matches without eighths disagrees with query_match (%d) "
 	    "for \"%s\"", m1, text1);
 	if (query_is_empty(q1))
 		FUZZ_ASSERT(m1, "empty query \"%s\" does not match", text1);

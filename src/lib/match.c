@@ -1702,7 +1702,7 @@ signature_add(struct match_signature *sig, uint32_t c, int bonus)
 
 void
 match_signature(const char *text, size_t len, struct match_signature *sig,
-    struct match_quarters *quarters)
+    struct match_eighths *eighths)
 {
 	const unsigned char *u = (const unsigned char *)text;
 	enum char_class prev = CLASS_WHITE;
@@ -1714,8 +1714,8 @@ match_signature(const char *text, size_t len, struct match_signature *sig,
 		locale_ready = 1;
 	}
 	memset(sig, 0, sizeof(*sig));
-	if (quarters)
-		memset(quarters, 0, sizeof(*quarters));
+	if (eighths)
+		memset(eighths, 0, sizeof(*eighths));
 	while (i < len) {
 		uint32_t c = u[i];
 		enum char_class cls;
@@ -1729,26 +1729,26 @@ match_signature(const char *text, size_t len, struct match_signature *sig,
 		}
 		cls = char_class(c);
 		signature_add(sig, c, pair_bonus[prev][cls]);
-		if (quarters) {
+		if (eighths) {
 			unsigned b = signature_bit(c);
 
 			if (b < 36)
-				quarters->nibbles[b / 16] |= 1ull
-				    << (4 * (b % 16) + at * 4 / len);
+				eighths->parts[b] |= (uint8_t)(1u
+				    << (at * 8 / len));
 		}
 		prev = cls;
 	}
 }
 
-/* Returns 1 when the quarters show that t's characters occur in order,
- * each in a later quarter of the line than the one before, and 0 when
+/* Returns 1 when the eighths show that t's characters occur in order,
+ * each in a later eighth of the line than the one before, and 0 when
  * they cannot tell. Only a term whose characters all have bits of their
  * own can be shown to match. */
 static int
-quarters_in_order(const struct match_term *t,
-    const struct match_quarters *quarters)
+eighths_in_order(const struct match_term *t,
+    const struct match_eighths *eighths)
 {
-	unsigned later = 0xf;	/* quarters after the previous character */
+	unsigned later = 0xff;	/* eighths after the previous character */
 	size_t i;
 
 	if (!t->sig_exact || t->inverse || t->type != MATCH_FUZZY)
@@ -1756,11 +1756,10 @@ quarters_in_order(const struct match_term *t,
 	for (i = 0; i < t->len; i++) {
 		unsigned b = t->sig_bit[i], in;
 
-		in = (unsigned)(quarters->nibbles[b / 16] >> (4 * (b % 16))) &
-		    later;
+		in = (unsigned)eighths->parts[b] & later;
 		if (!in)
 			return 0;
-		later = 0xfu << (__builtin_ctz(in) + 1) & 0xf;
+		later = 0xffu << (__builtin_ctz(in) + 1) & 0xff;
 	}
 	return 1;
 }
@@ -1849,7 +1848,7 @@ signature_decides(const struct match_term *t,
 
 int
 query_matches(const struct query *q, const char *text, size_t len,
-    const struct match_signature *sig, const struct match_quarters *quarters)
+    const struct match_signature *sig, const struct match_eighths *eighths)
 {
 	int32_t score;
 	size_t s, k;
@@ -1858,9 +1857,9 @@ query_matches(const struct query *q, const char *text, size_t len,
 	for (s = 0; s < q->n && decided; s++)
 		for (k = 0; k < q->sets[s].n; k++)
 			if (signature_decides(&q->sets[s].terms[k], sig) ||
-			    (quarters &&
-				quarters_in_order(&q->sets[s].terms[k],
-				    quarters)))
+			    (eighths &&
+				eighths_in_order(&q->sets[s].terms[k],
+				    eighths)))
 				break;
 			else if (k + 1 == q->sets[s].n)
 				decided = 0;

@@ -73,12 +73,12 @@ struct match_signature {
 	uint64_t start;
 };
 
-/* For each letter (either case) and digit of a line, four bits: the
- * quarters of the line (by byte offset) it occurs in, in the order of
- * the signature bits. Kept apart from the signature: only a query of
- * several characters needs them. */
-struct match_quarters {
-	uint64_t nibbles[3];
+/* For each letter (either case) and digit of a line, in the order of the
+ * signature bits, a byte: bit k is set when the character occurs in the
+ * k-th eighth of the line (by byte offset). Kept apart from the
+ * signature, because only a query of several characters reads it. */
+struct match_eighths {
+	uint8_t parts[36];
 };
 
 /* The most positions match_positions reports for one line. */
@@ -97,9 +97,9 @@ int query_implies(const struct query *narrow, const struct query *wide);
  * match and score every line alike ("web " and "web", for example). */
 int query_equal(const struct query *a, const struct query *b);
 
-/* Fills sig and, unless it is NULL, quarters. */
+/* Fills sig and, unless it is NULL, eighths. */
 void match_signature(const char *text, size_t len,
-    struct match_signature *sig, struct match_quarters *quarters);
+    struct match_signature *sig, struct match_eighths *eighths);
 /* The highest query_signature_bound of any line. */
 int32_t query_max_bound(const struct query *q);
 /* An upper bound of the score of any line with this signature, or
@@ -107,10 +107,10 @@ int32_t query_max_bound(const struct query *q);
 int32_t query_signature_bound(const struct query *q,
     const struct match_signature *sig);
 /* Returns 1 when text matches q, without scoring it. The line's
- * signature, and its quarters unless they are NULL, spare most reads of
+ * signature, and its eighths unless they are NULL, spare most reads of
  * the text. */
 int query_matches(const struct query *q, const char *text, size_t len,
-    const struct match_signature *sig, const struct match_quarters *quarters);
+    const struct match_signature *sig, const struct match_eighths *eighths);
 /* Signature bits (of match_signature.occurs) that every line matching q
  * has; a line lacking any of them cannot match. */
 uint64_t query_required_bits(const struct query *q);

@@ -63,7 +63,7 @@ piece_free(struct piece *p)
 	buf_free(&p->disp);
 	free(p->recs);
 	free(p->sigs);
-	free(p->quarters);
+	free(p->eighths);
 	for (i = 0; i < p->n_errors; i++)
 		free(p->errors[i].message);
 	free(p->errors);
@@ -265,8 +265,8 @@ keep_record(struct piece_job *job, size_t cap_hint, const char *line,
 		if (!job->query) {
 			p->sigs = xrealloc(p->sigs,
 			    job->rec_cap * sizeof(*p->sigs));
-			p->quarters = xrealloc(p->quarters,
-			    job->rec_cap * sizeof(*p->quarters));
+			p->eighths = xrealloc(p->eighths,
+			    job->rec_cap * sizeof(*p->eighths));
 		}
 		if (job->query)
 			job->scores = xrealloc(job->scores,
@@ -285,7 +285,7 @@ keep_record(struct piece_job *job, size_t cap_hint, const char *line,
 		job->scores[p->n] = score;
 	else
 		match_signature(p->disp.data + disp_off, disp_len,
-		    &p->sigs[p->n], &p->quarters[p->n]);
+		    &p->sigs[p->n], &p->eighths[p->n]);
 	p->n++;
 }
 
@@ -864,7 +864,7 @@ rank_prefetch(const struct rank_shared *sh, size_t pos, size_t end,
 		p = s->pieces[ahead[0]];
 		__builtin_prefetch(&p->recs[i - s->first[ahead[0]]]);
 		__builtin_prefetch(&p->sigs[i - s->first[ahead[0]]]);
-		__builtin_prefetch(&p->quarters[i - s->first[ahead[0]]]);
+		__builtin_prefetch(&p->eighths[i - s->first[ahead[0]]]);
 	}
 	if (pos + RANK_AHEAD / 2 < sh->n_cand && pos + RANK_AHEAD / 2 < end) {
 		i = sh->cand[pos + RANK_AHEAD / 2];
@@ -905,7 +905,7 @@ rank_range(struct rank_job *j, size_t begin, size_t end,
 		const struct piece *p;
 		const struct record *r;
 		const struct match_signature *sig;
-		const struct match_quarters *quarters;
+		const struct match_eighths *eighths;
 		const char *text;
 		struct hit h;
 		int32_t bound;
@@ -917,7 +917,7 @@ rank_range(struct rank_job *j, size_t begin, size_t end,
 		p = s->pieces[k];
 		r = &p->recs[i - s->first[k]];
 		sig = &p->sigs[i - s->first[k]];
-		quarters = &p->quarters[i - s->first[k]];
+		eighths = &p->eighths[i - s->first[k]];
 		if ((sig->occurs & j->required) != j->required)
 			continue;
 		text = p->disp.data + r->disp_off;
@@ -933,7 +933,7 @@ rank_range(struct rank_job *j, size_t begin, size_t end,
 			h.score = j->max_bound;
 			if (hit_compare(&h, &j->heap[0], j->sort, j->tac) >= 0) {
 				if (query_matches(j->q, text, r->disp_len, sig,
-					quarters))
+					eighths))
 					found.matches[found.n_matches++] = i;
 				continue;
 			}
@@ -946,7 +946,7 @@ rank_range(struct rank_job *j, size_t begin, size_t end,
 		    (j->k && j->n_heap == j->k &&
 			hit_compare(&h, &j->heap[0], j->sort, j->tac) >= 0)) {
 			if (!query_matches(j->q, text, r->disp_len, sig,
-				quarters))
+				eighths))
 				continue;
 			h.score = 0;
 			if (!j->sort)

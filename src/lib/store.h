@@ -41,7 +41,7 @@ struct piece {
 	struct buf disp;	/* display texts */
 	struct record *recs;
 	struct match_signature *sigs;	/* per record; not in filter mode */
-	struct match_quarters *quarters;	/* per record; not in filter mode */
+	struct match_eighths *eighths;	/* per record; not in filter mode */
 	uint32_t n;
 	long lines;		/* lines in data, blank ones included */
 	struct line_error *errors;
