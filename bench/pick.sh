@@ -324,7 +324,7 @@ filter_verdict()
 	echo "record (peak while typing: $((rss_peak / 1024)) MiB). A record"
 	echo "keeps its input line ($input_per_record bytes here, written back"
 	echo "as it came when chosen), its display line ($display_per_record bytes with"
-	echo "its newline in this input), 16 bytes of offsets, and 56 bytes"
+	echo "its newline in this input), 16 bytes of offsets, and 68 bytes"
 	echo "of signatures of the display line: which characters occur, where"
 	echo "they could score a bonus, and which occur in each eighth of it."
 	echo
