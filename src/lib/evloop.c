@@ -249,10 +249,9 @@ on_signal(int sig)
 	unsigned char c = (unsigned char)sig;
 
 	/* A full pipe means a signal is pending already, and a closed one
-	 * that the program is ending. */
+	 * that the program is ending. A write that succeeds leaves errno. */
 	if (write(signal_write_fd, &c, 1) < 0)
 		errno = saved;
-	errno = saved;
 }
 
 struct evwatch *

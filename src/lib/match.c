@@ -440,6 +440,8 @@ line_masks(const struct query *q, const char *text, size_t len, posmask *m)
 		}
 	}
 #else
+	/* NOTE: only targets without SSE2 build this loop, so the tests on
+	 * x86-64 never run it. */
 	for (x = 0; x < q->n_masks; x++)
 		m[x] = 0;
 	for (k = 0; k < len; k++) {
@@ -453,6 +455,14 @@ line_masks(const struct query *q, const char *text, size_t len, posmask *m)
 	}
 #endif
 	return 1;
+}
+
+/* The positions in [from, to] of character i of t, from the masks. */
+static posmask
+char_mask(const struct match_term *t, const struct line *l, size_t i,
+    size_t from, size_t to)
+{
+	return l->mask[t->mask_of[i]] & pm_from(from) & pm_below(to + 1);
 }
 
 /* fuzzy_bounds from the line's position masks. */
@@ -660,8 +670,7 @@ fuzzy_bound_masks(const struct match_term *t, const struct line *l,
     const size_t *first, const size_t *last, size_t i, int *best,
     int *adjacent, int32_t *gap_best)
 {
-	posmask at = l->mask[t->mask_of[i]] & pm_from(first[i]) &
-	    pm_below(last[i] + 1);
+	posmask at = char_mask(t, l, i, first[i], last[i]);
 	posmask before = i ? l->mask[t->mask_of[i - 1]] & pm_from(first[i - 1])
 			   : 0;
 
@@ -777,8 +786,7 @@ char_positions(const struct match_term *t, const struct line *l, size_t i,
 	size_t n = 0, j;
 
 	if (l->mask && t->mask_of) {
-		posmask at = l->mask[t->mask_of[i]] & pm_from(from) &
-		    pm_below(to + 1);
+		posmask at = char_mask(t, l, i, from, to);
 
 		for (; at; at &= at - 1) {
 			if (n == max)
@@ -1298,22 +1306,17 @@ match_line(const struct query *q, const char *text, size_t len,
 	}
 	/* With masks a line's bound is cheaper than its score, so it comes
 	 * first. */
-	if (min > INT32_MIN && !have_masks && !bound_is_cheaper(q)) {
-		rc = match_decoded(q, &l, score, pos, n_pos);
-		if (rc == 1 && *score < min)
-			rc = 2;
-	} else if (min > INT32_MIN) {
+	if (min > INT32_MIN && (have_masks || bound_is_cheaper(q))) {
 		int32_t bound = query_bound(q, &l);
 
 		rc = bound == NEG_INF ? 0 : 2;
-		if (bound >= min) {
+		if (bound >= min)
 			rc = match_decoded(q, &l, score, pos, n_pos);
-			if (rc == 1 && *score < min)
-				rc = 2;
-		}
 	} else {
 		rc = match_decoded(q, &l, score, pos, n_pos);
 	}
+	if (rc == 1 && *score < min)
+		rc = 2;
 	if (l.cp != stack_cp)
 		free(l.cp);
 	return rc;
@@ -1837,13 +1840,10 @@ static int
 signature_decides(const struct match_term *t,
     const struct match_signature *sig)
 {
-	uint32_t c = t->chars[0];
-
-	if (t->inverse || t->type != MATCH_FUZZY || t->len != 1)
+	if (t->inverse || t->type != MATCH_FUZZY || t->len != 1 ||
+	    !t->sig_exact)
 		return 0;
-	if (!(c - '0' < 10u || (c - 'a' < 26u && !t->case_sensitive)))
-		return 0;
-	return (sig->occurs >> signature_bit(c)) & 1;
+	return (sig->occurs >> t->sig_bit[0]) & 1;
 }
 
 int

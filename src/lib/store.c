@@ -909,6 +909,7 @@ rank_range(struct rank_job *j, size_t begin, size_t end,
 		const char *text;
 		struct hit h;
 		int32_t bound;
+		int heap_full;
 
 		rank_prefetch(sh, pos, end, ahead);
 		/* Candidates ascend, so the piece only moves forward. */
@@ -921,6 +922,7 @@ rank_range(struct rank_job *j, size_t begin, size_t end,
 		if ((sig->occurs & j->required) != j->required)
 			continue;
 		text = p->disp.data + r->disp_off;
+		heap_full = j->k && j->n_heap == j->k;
 		h.index = i;
 		h.len = r->disp_len;
 		/* Once the heap is full, a line must beat its worst entry to
@@ -929,7 +931,7 @@ rank_range(struct rank_job *j, size_t begin, size_t end,
 		 * counts. When no line could beat the worst entry (the best
 		 * matches of a broad query fill the heap early), the line's
 		 * own bound is not needed either. */
-		if (j->sort && j->k && j->n_heap == j->k) {
+		if (j->sort && heap_full) {
 			h.score = j->max_bound;
 			if (hit_compare(&h, &j->heap[0], j->sort, j->tac) >= 0) {
 				if (query_matches(j->q, text, r->disp_len, sig,
@@ -942,9 +944,9 @@ rank_range(struct rank_job *j, size_t begin, size_t end,
 		if (bound == INT32_MIN)
 			continue;
 		h.score = bound;
-		if (!j->sort ||
-		    (j->k && j->n_heap == j->k &&
-			hit_compare(&h, &j->heap[0], j->sort, j->tac) >= 0)) {
+		if (!j->sort || (heap_full &&
+				    hit_compare(&h, &j->heap[0], j->sort,
+					j->tac) >= 0)) {
 			if (!query_matches(j->q, text, r->disp_len, sig,
 				eighths))
 				continue;
@@ -953,9 +955,8 @@ rank_range(struct rank_job *j, size_t begin, size_t end,
 				heap_offer(j, &h);
 		} else {
 			/* A tighter bound from the line itself comes next. */
-			int32_t min = j->k && j->n_heap == j->k
-					  ? heap_threshold(j, &h)
-					  : INT32_MIN;
+			int32_t min = heap_full ? heap_threshold(j, &h)
+						: INT32_MIN;
 			int rc = query_match_min(j->q, text, r->disp_len, min,
 			    &h.score);
 
