@@ -215,12 +215,7 @@ run_forward()
 	done
 	# strace is $pid; ecs-forward is its only child.
 	kill -TERM $(pgrep -P "$pid") 2>/dev/null
-	for ((i = 0; i < 100; i++)); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$pid" 2>/dev/null
-	wait "$pid"
+	reap "$pid"
 }
 
 run_forward

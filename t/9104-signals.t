@@ -45,12 +45,7 @@ signal_during()
 	# wait for the program to be past its start instead.
 	sleep 1.5
 	kill -"$sig" "$pid"
-	for ((i = 0; i < 100; i++)); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
+	reap "$pid"
 	status=$?
 	front_ctl clear-faults >/dev/null
 	is "$status" "$((128 + ${NUMBER[$sig]}))" "$name, SIG$sig: exit status"
@@ -110,12 +105,7 @@ for sig in INT TERM HUP; do
 	pid=$!
 	wait_for_lines exec.out 1
 	kill -"$sig" "$pid"
-	for ((i = 0; i < 100; i++)); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
+	reap "$pid"
 	is "$?" "$((128 + ${NUMBER[$sig]}))" \
 		"ecs-exec without a terminal, SIG$sig: exit status"
 done
@@ -133,12 +123,7 @@ for sig in INT TERM HUP; do
 	pid=$!
 	wait_for_lines fwd.out 1
 	kill -"$sig" "$pid"
-	for ((i = 0; i < 100; i++)); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
+	reap "$pid"
 	is "$?" "$((128 + ${NUMBER[$sig]}))" "ecs-forward, SIG$sig: exit status"
 done
 

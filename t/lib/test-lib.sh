@@ -170,6 +170,20 @@ done_testing()
 	exit 0
 }
 
+# reap PID: waits up to 10 s for PID, a child of this shell, to exit,
+# kills it after that, and returns its exit status.
+reap()
+{
+	local pid=$1 i
+
+	for ((i = 0; i < 100; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+}
+
 # Cleanup, run in reverse order of registration on any exit.
 
 at_exit()
