@@ -231,6 +231,9 @@ bonus_for(enum char_class prev, enum char_class cur)
  * query_parse before any thread matches. */
 static unsigned char ascii_class[128];
 static signed char pair_bonus[CLASS_LETTER + 1][CLASS_LETTER + 1];
+/* The bonus of an ASCII byte by the byte before it: one load instead of
+ * three on the lines read in place. */
+static signed char ascii_bonus[128][128];
 
 static void
 fill_tables(void)
@@ -243,6 +246,10 @@ fill_tables(void)
 		for (b = 0; b <= CLASS_LETTER; b++)
 			pair_bonus[a][b] = (signed char)bonus_for(
 			    (enum char_class)a, (enum char_class)b);
+	for (a = 0; a < 128; a++)
+		for (b = 0; b < 128; b++)
+			ascii_bonus[a][b] =
+			    pair_bonus[ascii_class[a]][ascii_class[b]];
 }
 
 static enum char_class
@@ -253,12 +260,16 @@ char_class(uint32_t c)
 	return classify(c);
 }
 
-static int
+static inline int
 bonus_at(const struct line *l, size_t j)
 {
-	enum char_class prev = j ? char_class(line_at(l, j - 1)) : CLASS_WHITE;
+	enum char_class prev;
 
-	return pair_bonus[prev][char_class(line_at(l, j))];
+	if (l->ascii)
+		return ascii_bonus[j ? l->ascii[j - 1] : ' '][l->ascii[j]];
+	prev = j ? char_class(l->cp[j - 1]) : CLASS_WHITE;
+
+	return pair_bonus[prev][char_class(l->cp[j])];
 }
 
 static int
@@ -1847,14 +1858,12 @@ signature_decides(const struct match_term *t,
 }
 
 int
-query_matches(const struct query *q, const char *text, size_t len,
+query_matches_signature(const struct query *q,
     const struct match_signature *sig, const struct match_eighths *eighths)
 {
-	int32_t score;
 	size_t s, k;
-	int decided = 1;
 
-	for (s = 0; s < q->n && decided; s++)
+	for (s = 0; s < q->n; s++)
 		for (k = 0; k < q->sets[s].n; k++)
 			if (signature_decides(&q->sets[s].terms[k], sig) ||
 			    (eighths &&
@@ -1862,9 +1871,24 @@ query_matches(const struct query *q, const char *text, size_t len,
 				    eighths)))
 				break;
 			else if (k + 1 == q->sets[s].n)
-				decided = 0;
-	if (decided)
-		return 1;
+				return 0;
+	return 1;
+}
+
+int
+query_matches(const struct query *q, const char *text, size_t len,
+    const struct match_signature *sig, const struct match_eighths *eighths)
+{
+	return query_matches_signature(q, sig, eighths) ||
+	    query_matches_text(q, text, len, sig);
+}
+
+int
+query_matches_text(const struct query *q, const char *text, size_t len,
+    const struct match_signature *sig)
+{
+	int32_t score;
+	size_t s, k;
 
 	/* On an ASCII line an ASCII fuzzy term matches exactly when its
 	 * characters occur in order, which find_byte checks quickly. */

@@ -111,6 +111,13 @@ int32_t query_signature_bound(const struct query *q,
  * the text. */
 int query_matches(const struct query *q, const char *text, size_t len,
     const struct match_signature *sig, const struct match_eighths *eighths);
+/* The two halves of query_matches. The first returns 1 when the
+ * signature and eighths (or NULL) alone show that a line matches q, and 0
+ * when they cannot tell; the second reads the text. */
+int query_matches_signature(const struct query *q,
+    const struct match_signature *sig, const struct match_eighths *eighths);
+int query_matches_text(const struct query *q, const char *text, size_t len,
+    const struct match_signature *sig);
 /* Signature bits (of match_signature.occurs) that every line matching q
  * has; a line lacking any of them cannot match. */
 uint64_t query_required_bits(const struct query *q);

@@ -842,13 +842,13 @@ rank_index(const struct rank_shared *sh, size_t pos)
 }
 
 /* Prefetches what rank_range reads of candidates ahead of pos, up to
- * end: the record and signature RANK_AHEAD positions on, the text of the
+ * end: the record, signature and eighths RANK_AHEAD positions on, the text of the
  * one half as far on (its record arrived meanwhile). A candidate list of
  * a narrowed query is scattered over the store, and without this every
  * candidate would wait for main memory about three times. Records after
  * the list are read in order, which the CPU prefetches by itself.
  * ahead[] are the pieces of the two lookahead positions. */
-#define RANK_AHEAD 16
+#define RANK_AHEAD 64
 static void
 rank_prefetch(const struct rank_shared *sh, size_t pos, size_t end,
     size_t *ahead)
@@ -876,7 +876,45 @@ rank_prefetch(const struct rank_shared *sh, size_t pos, size_t end,
 	}
 }
 
+/* How far a line's signature bound must lie above the score it needs for
+ * the line to be scored without its own bound first: one character's
+ * match score. With such a margin the line's bound rarely rules it out
+ * (on the benchmark's "prod", every PROVISIONING line), and computing it
+ * would only add to the score's cost. */
+#define RANK_FAR_ABOVE 16
+
+/* Whether a line scoring at most score could enter j's full heap when
+ * sorting: above the worst entry's score, or equal to it and winning the
+ * tie. The record's length is read only for a tie. */
+static int
+could_enter(const struct rank_job *j, int32_t score, const struct record *r,
+    uint32_t i)
+{
+	struct hit h;
+
+	if (score != j->heap[0].score)
+		return score > j->heap[0].score;
+	h.index = i;
+	h.score = score;
+	h.len = r->disp_len;
+	return hit_compare(&h, &j->heap[0], 1, j->tac) < 0;
+}
+
+/* Whether record x of p matches, its text read only when the signature
+ * and eighths cannot tell. */
+static int
+rank_matches(const struct rank_job *j, const struct piece *p, uint32_t x)
+{
+	const struct record *r = &p->recs[x];
+	const struct match_signature *sig = &p->sigs[x];
+
+	return query_matches_signature(j->q, sig, &p->eighths[x]) ||
+	    query_matches_text(j->q, p->disp.data + r->disp_off, r->disp_len,
+		sig);
+}
+
 /* Ranks positions [begin, end) into j's heap and the chunk's matches.
+ * A record's offsets are read only when its text or length is needed.
  * NOTE: a candidate that the signature cannot reject has its text read
  * again on every key. That costs about 50 ns of CPU a candidate for a
  * two-letter query on the machine of bench/RESULTS-pick.md, so a key
@@ -901,70 +939,70 @@ rank_range(struct rank_job *j, size_t begin, size_t end,
 	k = piece_of(s, rank_index(sh, begin));
 	ahead[0] = ahead[1] = k;
 	for (pos = begin; pos < end; pos++) {
-		uint32_t i = rank_index(sh, pos);
+		uint32_t i = rank_index(sh, pos), x;
 		const struct piece *p;
 		const struct record *r;
 		const struct match_signature *sig;
-		const struct match_eighths *eighths;
-		const char *text;
 		struct hit h;
-		int32_t bound;
-		int heap_full;
+		int32_t bound, min;
+		int heap_full, rc;
 
 		rank_prefetch(sh, pos, end, ahead);
 		/* Candidates ascend, so the piece only moves forward. */
 		while (i >= s->first[k] + s->pieces[k]->n)
 			k++;
 		p = s->pieces[k];
-		r = &p->recs[i - s->first[k]];
-		sig = &p->sigs[i - s->first[k]];
-		eighths = &p->eighths[i - s->first[k]];
+		x = i - s->first[k];
+		sig = &p->sigs[x];
 		if ((sig->occurs & j->required) != j->required)
 			continue;
-		text = p->disp.data + r->disp_off;
+		r = &p->recs[x];
 		heap_full = j->k && j->n_heap == j->k;
-		h.index = i;
-		h.len = r->disp_len;
 		/* Once the heap is full, a line must beat its worst entry to
 		 * get in. A line that cannot, even with its bound as its
 		 * score, is only counted. Without sorting, only input order
 		 * counts. When no line could beat the worst entry (the best
 		 * matches of a broad query fill the heap early), the line's
 		 * own bound is not needed either. */
-		if (j->sort && heap_full) {
-			h.score = j->max_bound;
-			if (hit_compare(&h, &j->heap[0], j->sort, j->tac) >= 0) {
-				if (query_matches(j->q, text, r->disp_len, sig,
-					eighths))
-					found.matches[found.n_matches++] = i;
-				continue;
-			}
+		if (j->sort && heap_full &&
+		    !could_enter(j, j->max_bound, r, i)) {
+			if (rank_matches(j, p, x))
+				found.matches[found.n_matches++] = i;
+			continue;
 		}
 		bound = query_signature_bound(j->q, sig);
 		if (bound == INT32_MIN)
 			continue;
-		h.score = bound;
-		if (!j->sort || (heap_full &&
-				    hit_compare(&h, &j->heap[0], j->sort,
-					j->tac) >= 0)) {
-			if (!query_matches(j->q, text, r->disp_len, sig,
-				eighths))
+		h.index = i;
+		h.len = 0;
+		h.score = 0;
+		if (!j->sort || (heap_full && !could_enter(j, bound, r, i))) {
+			if (!rank_matches(j, p, x))
 				continue;
-			h.score = 0;
 			if (!j->sort)
 				heap_offer(j, &h);
-		} else {
-			/* A tighter bound from the line itself comes next. */
-			int32_t min = heap_full ? heap_threshold(j, &h)
-						: INT32_MIN;
-			int rc = query_match_min(j->q, text, r->disp_len, min,
-			    &h.score);
-
-			if (rc == 0)
-				continue;
-			if (rc == 1)
-				heap_offer(j, &h);
+			found.matches[found.n_matches++] = i;
+			continue;
 		}
+		/* A tighter bound from the line itself comes next, unless
+		 * the signature bound is so far above the bar that the line's
+		 * own bound would most likely pass it too. */
+		h.len = r->disp_len;
+		h.score = bound;
+		min = heap_full ? heap_threshold(j, &h) : INT32_MIN;
+		if (heap_full && bound - min >= RANK_FAR_ABOVE) {
+			rc = query_match(j->q, p->disp.data + r->disp_off,
+			    r->disp_len, &h.score);
+			if (rc == 1 && h.score < min)
+				rc = 2;
+		} else {
+			rc = query_match_min(j->q, p->disp.data + r->disp_off,
+			    r->disp_len, min, &h.score);
+		}
+		if (rc == 0)
+			continue;
+		if (rc == 1)
+			heap_offer(j, &h);
 		found.matches[found.n_matches++] = i;
 	}
 	*out = found;
