@@ -311,7 +311,7 @@ filter_verdict()
 	    "$(latency_stats 3 <<<"$lat_tiny") |"
 	echo
 	echo "The slow keys are the broad ones, which most records match, and"
-	echo "those whose best matches tie with many others (\\`prod\\`: every"
+	echo "those whose best matches tie with many others (\`prod\`: every"
 	echo "PROVISIONING line scores the same), which are scored in full for"
 	echo "every such line. Each key of the"
 	echo "first run at $RECORDS records, inside wall / inside CPU / outside"
