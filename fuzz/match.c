@@ -5,7 +5,8 @@
  *
  * Invariants:
  * - the quick checks (query_matches, query_match_min, the signature
- *   bound, the required characters) agree with query_match;
+ *   bound, the required characters) and scoring through a memo agree
+ *   with query_match;
  * - scoring through position masks agrees with the byte scans;
  * - query_match_positions returns the same result and score, with
  *   sorted, distinct positions inside the line that start a character;
@@ -106,6 +107,25 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_ASSERT(bound != INT32_MIN && score <= bound,
 		    "score %d above the signature bound %d for \"%s\"", score,
 		    bound, text1);
+	}
+	{
+		/* Twice through one memo: the second time it may answer. */
+		struct match_memo *memo = match_memo_new();
+		int32_t a = 0, b = 0;
+		int ra = query_match_memo(q1, line, len, min, &a, memo);
+		int rb = query_match_memo(q1, line, len, INT32_MIN, &b, memo);
+
+		FUZZ_ASSERT(ra == query_match_memo(q1, line, len, min, &a,
+				      memo),
+		    "the memo changed its answer for \"%s\"", text1);
+		FUZZ_ASSERT(rb == m1 && (!m1 || b == score),
+		    "through a memo %d (score %d), without %d (score %d) "
+		    "for \"%s\"", rb, b, m1, score, text1);
+		r = query_match_min(q1, line, len, min, &mscore);
+		FUZZ_ASSERT(ra == r && (r != 1 || a == mscore),
+		    "through a memo %d (score %d), without %d (score %d) at "
+		    "min %d for \"%s\"", ra, a, r, mscore, min, text1);
+		match_memo_free(memo);
 	}
 	r = query_match_min(q1, line, len, min, &mscore);
 	if (!m1)

@@ -1275,15 +1275,147 @@ bound_is_cheaper(const struct query *q)
 	return 1;
 }
 
+/* The memo: a table with one slot per hash of a window. A window's score
+ * depends on nothing else: its characters, their classes and the byte
+ * before it (the line start counts as white space, as a space does).
+ * Only ASCII windows of at most MEMO_KEY_MAX bytes are kept. */
+#define MEMO_SLOTS 4096
+#define MEMO_KEY_MAX 60
+/* After this many lookups, a memo that found fewer than one in sixteen
+ * turns itself off: the windows of this query hardly repeat (a hex id
+ * inside each, say), and each lookup would only add to the work. On the
+ * benchmark's "prod" a quarter of the first 1024 lookups find their
+ * window, and half of the first 4096; on "bi" or "4b2" under one in a
+ * hundred. */
+#define MEMO_TRIAL 1024
+
+enum memo_state {
+	MEMO_EMPTY,
+	MEMO_BOUND,	/* value is an upper bound of the score */
+	MEMO_SCORE,	/* value is the score */
+	MEMO_NONE,	/* the term does not fit in the window */
+};
+
+struct memo_slot {
+	uint64_t hash;
+	int32_t value;
+	unsigned char state;
+	unsigned char len;
+	unsigned char before;
+	unsigned char key[MEMO_KEY_MAX];
+};
+
+struct match_memo {
+	size_t lookups, hits;
+	int off;
+	struct memo_slot slots[MEMO_SLOTS];
+};
+
+struct match_memo *
+match_memo_new(void)
+{
+	return xcalloc(1, sizeof(struct match_memo));
+}
+
+void
+match_memo_free(struct match_memo *memo)
+{
+	free(memo);
+}
+
+static uint64_t
+memo_hash(const unsigned char *p, size_t n, unsigned char before)
+{
+	const uint64_t k = 0x9e3779b97f4a7c15ull;
+	uint64_t h = before, w;
+
+	for (; n >= 8; p += 8, n -= 8) {
+		memcpy(&w, p, 8);
+		h = (h ^ w) * k;
+		h ^= h >> 29;
+	}
+	w = 0;
+	memcpy(&w, p, n);
+	h = (h ^ w ^ (uint64_t)n << 56) * k;
+	return h ^ h >> 32;
+}
+
+/* The memo's slot for the window of q's only term in text, emptied first
+ * when it held another window. Returns NULL when the memo does not apply
+ * (off, a query of another shape, a window too long or not ASCII), and
+ * sets *absent when the window's ends are missing, so the line cannot
+ * match. */
+static struct memo_slot *
+memo_slot_for(struct match_memo *memo, const struct query *q,
+    const char *text, size_t len, int *absent)
+{
+	const struct match_term *t;
+	const char *end = text + len, *first, *last;
+	const uint64_t high = 0x8080808080808080ull;
+	struct memo_slot *slot;
+	unsigned char before;
+	uint64_t h, any = 0, w;
+	uint32_t c0, cl;
+	size_t n, i;
+
+	*absent = 0;
+	if (memo->off || q->n != 1 || q->sets[0].n != 1)
+		return NULL;
+	t = &q->sets[0].terms[0];
+	if (t->type != MATCH_FUZZY || t->inverse || !t->ascii || t->len == 0)
+		return NULL;
+	c0 = t->chars[0];
+	cl = t->chars[t->len - 1];
+	first = find_byte(text, end, c0, !t->case_sensitive && c0 - 'a' < 26u);
+	last = first ? find_byte_reverse(first, end, cl,
+			   !t->case_sensitive && cl - 'a' < 26u)
+		     : NULL;
+	if (!last) {
+		*absent = 1;
+		return NULL;
+	}
+	n = (size_t)(last - first) + 1;
+	before = first > text ? (unsigned char)first[-1] : ' ';
+	if (n > MEMO_KEY_MAX || before >= 0x80)
+		return NULL;
+	for (i = 0; i + 8 <= n; i += 8) {
+		memcpy(&w, first + i, 8);
+		any |= w;
+	}
+	for (; i < n; i++)
+		any |= (unsigned char)first[i];
+	if (any & high)
+		return NULL;
+	if (++memo->lookups == MEMO_TRIAL && memo->hits < MEMO_TRIAL / 16) {
+		memo->off = 1;
+		return NULL;
+	}
+	h = memo_hash((const unsigned char *)first, n, before);
+	slot = &memo->slots[h % MEMO_SLOTS];
+	if (slot->state != MEMO_EMPTY && slot->hash == h && slot->len == n &&
+	    slot->before == before && memcmp(slot->key, first, n) == 0) {
+		memo->hits++;
+		return slot;
+	}
+	slot->hash = h;
+	slot->state = MEMO_EMPTY;
+	slot->len = (unsigned char)n;
+	slot->before = before;
+	memcpy(slot->key, first, n);
+	return slot;
+}
+
 /* Returns 0 (no match), 1 (match, *score set) or 2 (match whose score is
  * below min, *score not set). */
 static int
 match_line(const struct query *q, const char *text, size_t len,
-    int32_t min, int32_t *score, uint32_t *pos, size_t *n_pos)
+    int32_t min, int32_t *score, uint32_t *pos, size_t *n_pos,
+    struct match_memo *memo)
 {
 	uint32_t stack_cp[STACK_CHARS], stack_off[STACK_CHARS];
 	posmask masks[QUERY_MASKS_MAX];
-	int have_masks;
+	struct memo_slot *slot = NULL;
+	int have_masks, absent;
 	struct line l;
 	size_t s;
 	int rc;
@@ -1294,10 +1426,26 @@ match_line(const struct query *q, const char *text, size_t len,
 			*n_pos = 0;
 		return 1;
 	}
+	if (memo) {
+		slot = memo_slot_for(memo, q, text, len, &absent);
+		if (absent)
+			return 0;
+		if (slot && slot->state == MEMO_NONE)
+			return 0;
+		if (slot && slot->state == MEMO_SCORE) {
+			*score = slot->value;
+			return *score < min ? 2 : 1;
+		}
+		if (slot && slot->state == MEMO_BOUND && slot->value < min)
+			return 2;
+	}
 	have_masks = !pos && line_masks(q, text, len, masks);
 	for (s = 0; s < q->n; s++)
-		if (!set_prefilter(&q->sets[s], text, len, have_masks))
+		if (!set_prefilter(&q->sets[s], text, len, have_masks)) {
+			if (slot)
+				slot->state = MEMO_NONE;
 			return 0;
+		}
 
 	l.cp = stack_cp;
 	l.off = pos ? stack_off : NULL;
@@ -1316,15 +1464,24 @@ match_line(const struct query *q, const char *text, size_t len,
 		decode_line(text, len, &l);
 	}
 	/* With masks a line's bound is cheaper than its score, so it comes
-	 * first. */
-	if (min > INT32_MIN && (have_masks || bound_is_cheaper(q))) {
+	 * first, unless the memo has it. */
+	if (min > INT32_MIN && (have_masks || bound_is_cheaper(q)) &&
+	    !(slot && slot->state == MEMO_BOUND)) {
 		int32_t bound = query_bound(q, &l);
 
 		rc = bound == NEG_INF ? 0 : 2;
+		if (slot) {
+			slot->state = bound == NEG_INF ? MEMO_NONE : MEMO_BOUND;
+			slot->value = bound;
+		}
 		if (bound >= min)
 			rc = match_decoded(q, &l, score, pos, n_pos);
 	} else {
 		rc = match_decoded(q, &l, score, pos, n_pos);
+	}
+	if (slot && rc != 2) {
+		slot->state = rc == 1 ? MEMO_SCORE : MEMO_NONE;
+		slot->value = rc == 1 ? *score : NEG_INF;
 	}
 	if (rc == 1 && *score < min)
 		rc = 2;
@@ -1337,14 +1494,21 @@ int
 query_match(const struct query *q, const char *text, size_t len,
     int32_t *score)
 {
-	return match_line(q, text, len, INT32_MIN, score, NULL, NULL);
+	return match_line(q, text, len, INT32_MIN, score, NULL, NULL, NULL);
 }
 
 int
 query_match_min(const struct query *q, const char *text, size_t len,
     int32_t min, int32_t *score)
 {
-	return match_line(q, text, len, min, score, NULL, NULL);
+	return match_line(q, text, len, min, score, NULL, NULL, NULL);
+}
+
+int
+query_match_memo(const struct query *q, const char *text, size_t len,
+    int32_t min, int32_t *score, struct match_memo *memo)
+{
+	return match_line(q, text, len, min, score, NULL, NULL, memo);
 }
 
 int
@@ -1352,7 +1516,7 @@ query_match_positions(const struct query *q, const char *text, size_t len,
     int32_t *score, uint32_t *pos, size_t *n_pos)
 {
 	*n_pos = 0;
-	return match_line(q, text, len, INT32_MIN, score, pos, n_pos);
+	return match_line(q, text, len, INT32_MIN, score, pos, n_pos, NULL);
 }
 
 static int
@@ -1894,14 +2058,14 @@ query_matches_text(const struct query *q, const char *text, size_t len,
 	 * characters occur in order, which find_byte checks quickly. */
 	if (sig->occurs & SIG_NON_ASCII_LINE)
 		return match_line(q, text, len, INT32_MAX, &score, NULL,
-			   NULL) != 0;
+			   NULL, NULL) != 0;
 	for (s = 0; s < q->n; s++)
 		for (k = 0; k < q->sets[s].n; k++) {
 			const struct match_term *t = &q->sets[s].terms[k];
 
 			if (t->inverse || t->type != MATCH_FUZZY || !t->ascii)
 				return match_line(q, text, len, INT32_MAX,
-					   &score, NULL, NULL) != 0;
+					   &score, NULL, NULL, NULL) != 0;
 		}
 	for (s = 0; s < q->n; s++)
 		if (!set_prefilter(&q->sets[s], text, len, 0))

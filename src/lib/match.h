@@ -148,6 +148,18 @@ int query_match(const struct query *q, const char *text, size_t len,
  * scoring below min (score not set). For ranking the best few of many. */
 int query_match_min(const struct query *q, const char *text, size_t len,
     int32_t min, int32_t *score);
+/* What one thread has learnt while ranking lines against one query of a
+ * single fuzzy term: the score, or a bound of it, by the text the term can
+ * be placed in (its window: from the first occurrence of its first
+ * character to the last of its last, and the byte before). Lines that
+ * share that text, as lines of a listing often do, are scored once. */
+struct match_memo;
+struct match_memo *match_memo_new(void);
+void match_memo_free(struct match_memo *memo);
+/* query_match_min (min may be INT32_MIN) with a memo, which must only
+ * ever be used with q. */
+int query_match_memo(const struct query *q, const char *text, size_t len,
+    int32_t min, int32_t *score, struct match_memo *memo);
 /* Like query_match, and also stores the byte offsets in text of the
  * characters to highlight, sorted and without duplicates, at most
  * MATCH_MAX_POSITIONS of them; *n_pos receives their number. */

@@ -281,6 +281,8 @@ keep_record(struct piece_job *job, size_t cap_hint, const char *line,
 	r->raw_len = (uint32_t)raw_len;
 	r->disp_off = (uint32_t)disp_off;
 	r->disp_len = (uint32_t)disp_len;
+	if (p->n == 0 || r->disp_len < p->min_disp_len)
+		p->min_disp_len = r->disp_len;
 	if (job->query)
 		job->scores[p->n] = score;
 	else
@@ -766,6 +768,7 @@ struct rank_job {
 	int sort, tac;
 	struct hit *heap;	/* the k best, worst at the root */
 	size_t n_heap;
+	struct match_memo *memo;	/* this thread's scores of q */
 };
 
 static void
@@ -883,17 +886,21 @@ rank_prefetch(const struct rank_shared *sh, size_t pos, size_t end,
  * would only add to the score's cost. */
 #define RANK_FAR_ABOVE 16
 
-/* Whether a line scoring at most score could enter j's full heap when
- * sorting: above the worst entry's score, or equal to it and winning the
- * tie. The record's length is read only for a tie. */
+/* Whether line i of p (record r) scoring at most score could enter j's
+ * full heap when sorting: above the worst entry's score, or equal to it
+ * and winning the tie. A thread's lines come in rising input order, so
+ * without --tac a line that is no shorter than the worst entry loses the
+ * tie; when no line of p is shorter, the record is not read. */
 static int
-could_enter(const struct rank_job *j, int32_t score, const struct record *r,
-    uint32_t i)
+could_enter(const struct rank_job *j, int32_t score, const struct piece *p,
+    const struct record *r, uint32_t i)
 {
 	struct hit h;
 
 	if (score != j->heap[0].score)
 		return score > j->heap[0].score;
+	if (!j->tac && p->min_disp_len >= j->heap[0].len)
+		return 0;
 	h.index = i;
 	h.score = score;
 	h.len = r->disp_len;
@@ -965,7 +972,7 @@ rank_range(struct rank_job *j, size_t begin, size_t end,
 		 * matches of a broad query fill the heap early), the line's
 		 * own bound is not needed either. */
 		if (j->sort && heap_full &&
-		    !could_enter(j, j->max_bound, r, i)) {
+		    !could_enter(j, j->max_bound, p, r, i)) {
 			if (rank_matches(j, p, x))
 				found.matches[found.n_matches++] = i;
 			continue;
@@ -976,7 +983,7 @@ rank_range(struct rank_job *j, size_t begin, size_t end,
 		h.index = i;
 		h.len = 0;
 		h.score = 0;
-		if (!j->sort || (heap_full && !could_enter(j, bound, r, i))) {
+		if (!j->sort || (heap_full && !could_enter(j, bound, p, r, i))) {
 			if (!rank_matches(j, p, x))
 				continue;
 			if (!j->sort)
@@ -990,14 +997,16 @@ rank_range(struct rank_job *j, size_t begin, size_t end,
 		h.len = r->disp_len;
 		h.score = bound;
 		min = heap_full ? heap_threshold(j, &h) : INT32_MIN;
+		if (!j->memo)
+			j->memo = match_memo_new();
 		if (heap_full && bound - min >= RANK_FAR_ABOVE) {
-			rc = query_match(j->q, p->disp.data + r->disp_off,
-			    r->disp_len, &h.score);
+			rc = query_match_memo(j->q, p->disp.data + r->disp_off,
+			    r->disp_len, INT32_MIN, &h.score, j->memo);
 			if (rc == 1 && h.score < min)
 				rc = 2;
 		} else {
-			rc = query_match_min(j->q, p->disp.data + r->disp_off,
-			    r->disp_len, min, &h.score);
+			rc = query_match_memo(j->q, p->disp.data + r->disp_off,
+			    r->disp_len, min, &h.score, j->memo);
 		}
 		if (rc == 0)
 			continue;
@@ -1039,6 +1048,8 @@ rank_part(void *arg)
 		rank_range(j, c * RANK_CHUNK, end < sh->total ? end : sh->total,
 		    &sh->chunks[c]);
 	}
+	match_memo_free(j->memo);
+	j->memo = NULL;
 	return NULL;
 }
 

@@ -43,6 +43,7 @@ struct piece {
 	struct match_signature *sigs;	/* per record; not in filter mode */
 	struct match_eighths *eighths;	/* per record; not in filter mode */
 	uint32_t n;
+	uint32_t min_disp_len;	/* the shortest display line */
 	long lines;		/* lines in data, blank ones included */
 	struct line_error *errors;
 	size_t n_errors;

@@ -356,6 +356,77 @@ test_bound(void)
 	is_int(bad, 0, "score bound never hides a qualifying line");
 }
 
+/* A memo may change only the cost of scoring: query_match_memo must give
+ * what query_match_min gives, whatever the memo holds. The lines are made
+ * of a few words, so their windows repeat and the memo is used, with the
+ * byte before a window varying (start, space, letter, non-ASCII). */
+static void
+test_memo(void)
+{
+	static const char *const words[] = {"ab", "ba", "a-b", "xAb", "b1",
+	    "cab", " ", "  ", "\xc3\xa9", "abc", "q"};
+	static const char *const queries[] = {"ab", "abc", "b", "Ab", "a1",
+	    "ab b", "!ab", "a | b", "'ab", "bab", "b$"};
+	enum { LINES = 1500 };
+	static char lines[LINES][64];
+	static size_t lens[LINES];
+	unsigned seed = 4242;
+	int i, q, rep, differ = 0, checked = 0;
+
+	for (i = 0; i < LINES; i++) {
+		size_t n = 0;
+
+		while (n < 40) {
+			const char *w;
+
+			seed = seed * 1103515245 + 12345;
+			w = words[(seed >> 16) % (sizeof(words) /
+						     sizeof(words[0]))];
+			memcpy(lines[i] + n, w, strlen(w));
+			n += strlen(w);
+		}
+		lens[i] = n;
+	}
+	for (q = 0; q < (int)(sizeof(queries) / sizeof(queries[0])); q++) {
+		struct query *qq = query_parse(queries[q]);
+		struct match_memo *memo = match_memo_new();
+
+		/* Twice over the lines: the second pass reads the memo. */
+		for (rep = 0; rep < 2; rep++)
+			for (i = 0; i < LINES; i++) {
+				int32_t exact = 0, want = 0, got = 0, min;
+				int m = query_match(qq, lines[i], lens[i],
+				    &exact);
+
+				seed = seed * 1103515245 + 12345;
+				min = m ? exact - 8 + (int32_t)((seed >> 16) %
+								   17)
+					: INT32_MIN;
+				if (seed % 5 == 0)
+					min = INT32_MIN;
+				int rc = query_match_memo(qq, lines[i], lens[i],
+				    min, &got, memo);
+
+				/* The score is set only with 1. */
+				if (rc != query_match_min(qq, lines[i], lens[i],
+					      min, &want) ||
+				    (rc == 1 && got != want)) {
+					if (!differ)
+						diag("memo differs: %s in "
+						     "%.*s, min %d",
+						    queries[q], (int)lens[i],
+						    lines[i], (int)min);
+					differ++;
+				}
+				checked++;
+			}
+		match_memo_free(memo);
+		query_free(qq);
+	}
+	ok(checked > 30000, "memo checked on %d lines", checked);
+	is_int(differ, 0, "scores through a memo are those without it");
+}
+
 /* Scoring without positions (on the characters' positions only) and
  * with them (the full table) must agree on every line, ASCII or not. */
 static void
@@ -479,5 +550,6 @@ main(void)
 	test_bound();
 	test_score_paths_agree();
 	test_masks_agree();
+	test_memo();
 	return done_testing();
 }

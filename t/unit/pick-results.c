@@ -31,6 +31,10 @@ next_random(unsigned n)
 	return (seed >> 16) % n;
 }
 
+/* Pads every name to this many bytes when set, so that display lines
+ * tie on length and only input order breaks ties of score. */
+static int fixed_width;
+
 /* Writes records with names of two to five random words, from first to
  * first + n, to a temporary file and returns it open for reading. */
 static int
@@ -47,16 +51,22 @@ corpus_fd(int first, int n)
 	for (i = first; i < first + n; i++) {
 		int n_words = 2 + (int)next_random(4);
 
-		fprintf(f, "{\"name\":\"");
+		char name[128];
+		int len = 0;
+
 		for (w = 0; w < n_words; w++) {
 			const char *separator = next_random(3) ? " " : ":";
 
-			if (w > 0)
-				fputs(separator, f);
-			fputs(words[next_random(sizeof(words) /
-				  sizeof(words[0]))], f);
+			len += snprintf(name + len, sizeof(name) - (size_t)len,
+			    "%s%s", w > 0 ? separator : "",
+			    words[next_random(sizeof(words) /
+				sizeof(words[0]))]);
 		}
-		fprintf(f, "-%d\"}\n", i % 97);
+		len += snprintf(name + len, sizeof(name) - (size_t)len, "-%d",
+		    i % 97);
+		while (len < fixed_width)
+			name[len++] = '.';
+		fprintf(f, "{\"name\":\"%.*s\"}\n", len, name);
 	}
 	fclose(f);
 	lseek(fd, 0, SEEK_SET);
@@ -349,7 +359,15 @@ main(void)
 	check_session(&s, 0, 1, 2, 40, "with --no-sort and --tac");
 	check_streaming(displays);
 	check_interrupt(&s);
+	store_free(&s);
 
+	/* Display lines of one length: ties of score and length go by
+	 * input order, which --tac reverses. */
+	fixed_width = 64;
+	store_init(&s, "corpus");
+	load(&s, displays, 0, RECORDS);
+	check_session(&s, 1, 0, 2, 60, "one length, ranked, two threads");
+	check_session(&s, 1, 1, 2, 60, "one length, ranked with --tac");
 	store_free(&s);
 	for (i = 0; i < 2; i++)
 		display_free(displays[i]);
