@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1053,6 +1054,103 @@ rank_part(void *arg)
 	return NULL;
 }
 
+/* The ranking threads outlive a ranking. A new thread took 0.3 to 4 ms
+ * to start running on the machine of bench/RESULTS-pick.md (the
+ * scheduler first places it beside its creator), often longer than the
+ * ranking it was made for; a sleeping one starts within 0.1 to 0.35 ms of
+ * being woken. Each ranking publishes its jobs (one per thread, each
+ * taking chunks) and wakes the workers; the calling thread runs the
+ * first job and any job no worker has taken yet, so a worker that wakes
+ * late costs only its share of the chunks. One ranking runs at a time. */
+#define POOL_MAX 15
+static struct {
+	pthread_mutex_t run;	/* held for a whole ranking */
+	pthread_mutex_t mu;	/* guards the rest */
+	pthread_cond_t wake;	/* jobs to take */
+	pthread_cond_t done;	/* the last job is done */
+	int n_threads;
+	void *(*fn)(void *);
+	char *jobs;
+	size_t size, n;
+	size_t next;		/* the next job to take; n when none is left */
+	size_t pending;		/* jobs not done */
+} pool = {.run = PTHREAD_MUTEX_INITIALIZER, .mu = PTHREAD_MUTEX_INITIALIZER,
+    .wake = PTHREAD_COND_INITIALIZER, .done = PTHREAD_COND_INITIALIZER};
+
+static void *
+pool_worker(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&pool.mu);
+	for (;;) {
+		void *job;
+
+		while (pool.next >= pool.n)
+			pthread_cond_wait(&pool.wake, &pool.mu);
+		job = pool.jobs + pool.next++ * pool.size;
+		pthread_mutex_unlock(&pool.mu);
+		pool.fn(job);
+		pthread_mutex_lock(&pool.mu);
+		if (--pool.pending == 0)
+			pthread_cond_signal(&pool.done);
+	}
+	return NULL;
+}
+
+/* Runs the n jobs, the first in the calling thread and the others in pool
+ * threads (started on first use, with every signal blocked, as the
+ * calling thread handles them), and returns when all are done. */
+static void
+pool_run(void *(*fn)(void *), void *jobs, size_t size, size_t n)
+{
+	sigset_t all, old;
+
+	if (n <= 1) {
+		fn(jobs);
+		return;
+	}
+	pthread_mutex_lock(&pool.run);
+	if (n > POOL_MAX + 1)
+		n = POOL_MAX + 1;
+	if (pool.n_threads < (int)n - 1) {
+		sigfillset(&all);
+		pthread_sigmask(SIG_BLOCK, &all, &old);
+		while (pool.n_threads < (int)n - 1) {
+			pthread_t t;
+
+			if (pthread_create(&t, NULL, pool_worker, NULL) != 0)
+				break;
+			pthread_detach(t);
+			pool.n_threads++;
+		}
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+	}
+	pthread_mutex_lock(&pool.mu);
+	pool.fn = fn;
+	pool.jobs = jobs;
+	pool.size = size;
+	pool.n = n;
+	pool.next = 1;
+	pool.pending = n - 1;
+	pthread_cond_broadcast(&pool.wake);
+	pthread_mutex_unlock(&pool.mu);
+	fn(jobs);
+	pthread_mutex_lock(&pool.mu);
+	while (pool.next < pool.n) {
+		void *job = pool.jobs + pool.next++ * pool.size;
+
+		pthread_mutex_unlock(&pool.mu);
+		fn(job);
+		pthread_mutex_lock(&pool.mu);
+		pool.pending--;
+	}
+	while (pool.pending > 0)
+		pthread_cond_wait(&pool.done, &pool.mu);
+	pool.n = pool.next = 0;
+	pthread_mutex_unlock(&pool.mu);
+	pthread_mutex_unlock(&pool.run);
+}
+
 static int rank_sort, rank_tac;
 
 static int
@@ -1103,7 +1201,7 @@ store_rank(const struct store *s, const struct query *q,
 		jobs[i].sort = sort;
 		jobs[i].tac = tac;
 	}
-	run_jobs(rank_part, jobs, sizeof(jobs[0]), parts);
+	pool_run(rank_part, jobs, sizeof(jobs[0]), parts);
 	interrupted = atomic_load(&sh.interrupted);
 
 	for (i = 0; i < sh.n_chunks; i++)
