@@ -13,6 +13,7 @@
  * - an empty query matches everything;
  * - when query_implies returns 1, a line that matches the first query
  *   also matches the second. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "fuzz.h"
@@ -70,6 +71,45 @@ check_positions(const struct query *q, const char *line, size_t len,
 	}
 }
 
+/* Checks query_match_memo on variants of line through a memo that has
+ * seen line. */
+static void
+memo_other_lines(const struct query *q, const char *line, size_t len,
+    int32_t min, struct match_memo *memo, const char *text)
+{
+	char *other = malloc(len + 1);
+	int32_t a = 0, b = 0;
+	int ra, rb, v;
+	size_t i;
+
+	if (!other)
+		return;
+	for (v = 0; v < 2; v++) {
+		size_t n = len;
+
+		if (v == 0) {
+			other[0] = 'x';
+			memcpy(other + 1, line, len);
+			n = len + 1;
+		} else {
+			for (i = 0; i < len; i++) {
+				char c = line[i];
+
+				other[i] = (c >= 'a' && c <= 'z') ||
+						(c >= 'A' && c <= 'Z')
+					       ? (char)(c ^ 0x20)
+					       : c;
+			}
+		}
+		ra = query_match_memo(q, other, n, min, &a, memo);
+		rb = query_match_min(q, other, n, min, &b);
+		FUZZ_ASSERT(ra == rb && (ra != 1 || a == b),
+		    "variant %d through a memo %d (score %d), without %d "
+		    "(score %d) for \"%s\"", v, ra, a, rb, b, text);
+	}
+	free(other);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -110,7 +150,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	{
 		/* Twice through one memo: the second time it may answer. */
-		struct match_memo *memo = match_memo_new();
+		struct match_memo *memo = match_memo_new(q1);
 		int32_t a = 0, b = 0;
 		int ra = query_match_memo(q1, line, len, min, &a, memo);
 		int rb = query_match_memo(q1, line, len, INT32_MIN, &b, memo);
@@ -125,6 +165,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_ASSERT(ra == r && (r != 1 || a == mscore),
 		    "through a memo %d (score %d), without %d (score %d) at "
 		    "min %d for \"%s\"", ra, a, r, mscore, min, text1);
+		/* Other lines through the same memo, some sharing windows
+		 * with the first: a byte before it, and its letters in the
+		 * other case. */
+		memo_other_lines(q1, line, len, min, memo, text1);
 		match_memo_free(memo);
 	}
 	r = query_match_min(q1, line, len, min, &mscore);

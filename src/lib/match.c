@@ -46,6 +46,7 @@
  * visit only the positions where a character occurs. The result is that
  * of the byte scans, which longer and other lines use. */
 #define _GNU_SOURCE
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <wctype.h>
@@ -159,7 +160,8 @@ line_at(const struct line *l, size_t j)
 	return l->ascii ? l->ascii[j] : l->cp[j];
 }
 
-static int locale_ready;
+static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
+static void tables_init(void);
 static unsigned signature_bit(uint32_t c);
 
 static uint32_t
@@ -250,6 +252,15 @@ fill_tables(void)
 		for (b = 0; b < 128; b++)
 			ascii_bonus[a][b] =
 			    pair_bonus[ascii_class[a]][ascii_class[b]];
+}
+
+/* The locale and the tables, once per process: the loader's threads
+ * compute signatures at the same time. */
+static void
+tables_init(void)
+{
+	text_init();
+	fill_tables();
 }
 
 static enum char_class
@@ -1311,10 +1322,24 @@ struct match_memo {
 	struct memo_slot slots[MEMO_SLOTS];
 };
 
-struct match_memo *
-match_memo_new(void)
+/* The one term of q when the memo can serve q, else NULL. */
+static const struct match_term *
+memo_term(const struct query *q)
 {
-	return xcalloc(1, sizeof(struct match_memo));
+	const struct match_term *t;
+
+	if (q->n != 1 || q->sets[0].n != 1)
+		return NULL;
+	t = &q->sets[0].terms[0];
+	if (t->type != MATCH_FUZZY || t->inverse || !t->ascii || t->len == 0)
+		return NULL;
+	return t;
+}
+
+struct match_memo *
+match_memo_new(const struct query *q)
+{
+	return memo_term(q) ? xcalloc(1, sizeof(struct match_memo)) : NULL;
 }
 
 void
@@ -1359,10 +1384,7 @@ memo_slot_for(struct match_memo *memo, const struct query *q,
 	size_t n, i;
 
 	*absent = 0;
-	if (memo->off || q->n != 1 || q->sets[0].n != 1)
-		return NULL;
-	t = &q->sets[0].terms[0];
-	if (t->type != MATCH_FUZZY || t->inverse || !t->ascii || t->len == 0)
+	if (memo->off || !(t = memo_term(q)))
 		return NULL;
 	c0 = t->chars[0];
 	cl = t->chars[t->len - 1];
@@ -1433,8 +1455,10 @@ match_line(const struct query *q, const char *text, size_t len,
 		if (slot && slot->state == MEMO_NONE)
 			return 0;
 		if (slot && slot->state == MEMO_SCORE) {
+			if (slot->value < min)
+				return 2;
 			*score = slot->value;
-			return *score < min ? 2 : 1;
+			return 1;
 		}
 		if (slot && slot->state == MEMO_BOUND && slot->value < min)
 			return 2;
@@ -1661,11 +1685,7 @@ query_parse(const char *s)
 	struct buf tok = BUF_INIT;
 	int join = 0;
 
-	if (!locale_ready) {
-		text_init();
-		fill_tables();
-		locale_ready = 1;
-	}
+	pthread_once(&tables_once, tables_init);
 	q->source = xstrdup(s);
 	while (*s) {
 		while (*s == ' ')
@@ -1886,11 +1906,7 @@ match_signature(const char *text, size_t len, struct match_signature *sig,
 	enum char_class prev = CLASS_WHITE;
 	size_t i = 0;
 
-	if (!locale_ready) {
-		text_init();
-		fill_tables();
-		locale_ready = 1;
-	}
+	pthread_once(&tables_once, tables_init);
 	memset(sig, 0, sizeof(*sig));
 	if (eighths)
 		memset(eighths, 0, sizeof(*eighths));

@@ -769,7 +769,8 @@ struct rank_job {
 	int sort, tac;
 	struct hit *heap;	/* the k best, worst at the root */
 	size_t n_heap;
-	struct match_memo *memo;	/* this thread's scores of q */
+	struct match_memo *memo;	/* this thread's scores of q, or NULL */
+	int memo_tried;
 };
 
 static void
@@ -998,8 +999,10 @@ rank_range(struct rank_job *j, size_t begin, size_t end,
 		h.len = r->disp_len;
 		h.score = bound;
 		min = heap_full ? heap_threshold(j, &h) : INT32_MIN;
-		if (!j->memo)
-			j->memo = match_memo_new();
+		if (!j->memo_tried) {
+			j->memo = match_memo_new(j->q);
+			j->memo_tried = 1;
+		}
 		if (heap_full && bound - min >= RANK_FAR_ABOVE) {
 			rc = query_match_memo(j->q, p->disp.data + r->disp_off,
 			    r->disp_len, INT32_MIN, &h.score, j->memo);
@@ -1098,8 +1101,8 @@ pool_worker(void *arg)
 }
 
 /* Runs the n jobs, the first in the calling thread and the others in pool
- * threads (started on first use, with every signal blocked, as the
- * calling thread handles them), and returns when all are done. */
+ * threads (started on first use, with the signals that the calling thread
+ * handles blocked), and returns when all are done. */
 static void
 pool_run(void *(*fn)(void *), void *jobs, size_t size, size_t n)
 {
@@ -1113,7 +1116,14 @@ pool_run(void *(*fn)(void *), void *jobs, size_t size, size_t n)
 	if (n > POOL_MAX + 1)
 		n = POOL_MAX + 1;
 	if (pool.n_threads < (int)n - 1) {
+		/* A fault still reaches the thread that caused it. */
 		sigfillset(&all);
+		sigdelset(&all, SIGSEGV);
+		sigdelset(&all, SIGBUS);
+		sigdelset(&all, SIGFPE);
+		sigdelset(&all, SIGILL);
+		sigdelset(&all, SIGABRT);
+		sigdelset(&all, SIGTRAP);
 		pthread_sigmask(SIG_BLOCK, &all, &old);
 		while (pool.n_threads < (int)n - 1) {
 			pthread_t t;

@@ -1,4 +1,5 @@
 /* Unit tests for the picker's query parser, fuzzy matcher and ranking. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -356,27 +357,73 @@ test_bound(void)
 	is_int(bad, 0, "score bound never hides a qualifying line");
 }
 
+/* Compares query_match_memo with query_match_min on n lines through one
+ * memo, twice over so that the second pass reads it. Returns the number
+ * of differences and adds the lines checked to *checked. */
+static int
+memo_differences(const char *query, char (*lines)[200], const size_t *lens,
+    int n, unsigned *seed, int *checked)
+{
+	struct query *qq = query_parse(query);
+	struct match_memo *memo = match_memo_new(qq);
+	int i, rep, differ = 0;
+
+	for (rep = 0; rep < 2; rep++)
+		for (i = 0; i < n; i++) {
+			int32_t exact = 0, want = 0, got = 0, min;
+			int m = query_match(qq, lines[i], lens[i], &exact), rc;
+
+			*seed = *seed * 1103515245 + 12345;
+			min = m ? exact - 8 + (int32_t)((*seed >> 16) % 17)
+				: INT32_MIN;
+			if (*seed % 5 == 0)
+				min = INT32_MIN;
+			rc = query_match_memo(qq, lines[i], lens[i], min, &got,
+			    memo);
+			/* The score is set only with 1. */
+			if (rc != query_match_min(qq, lines[i], lens[i], min,
+				      &want) ||
+			    (rc == 1 && got != want)) {
+				if (!differ)
+					diag("memo differs: %s in %.*s, min %d",
+					    query, (int)lens[i], lines[i],
+					    (int)min);
+				differ++;
+			}
+			(*checked)++;
+		}
+	match_memo_free(memo);
+	query_free(qq);
+	return differ;
+}
+
 /* A memo may change only the cost of scoring: query_match_memo must give
  * what query_match_min gives, whatever the memo holds. The lines are made
- * of a few words, so their windows repeat and the memo is used, with the
- * byte before a window varying (start, space, letter, non-ASCII). */
+ * of a few words, so their windows repeat and the memo is used: the same
+ * window with other text around it, with the case of its letters changed,
+ * after another byte (line start, space, letter, non-ASCII), on lines
+ * short enough for position masks and longer ones. */
 static void
 test_memo(void)
 {
 	static const char *const words[] = {"ab", "ba", "a-b", "xAb", "b1",
-	    "cab", " ", "  ", "\xc3\xa9", "abc", "q"};
+	    "cab", " ", "  ", "\xc3\xa9", "abc", "q", "AB", "aB", "Ab"};
 	static const char *const queries[] = {"ab", "abc", "b", "Ab", "a1",
-	    "ab b", "!ab", "a | b", "'ab", "bab", "b$"};
+	    "ab b", "!ab", "a | b", "'ab", "bab", "b$", "AB"};
 	enum { LINES = 1500 };
-	static char lines[LINES][64];
+	static char lines[LINES][200];
 	static size_t lens[LINES];
 	unsigned seed = 4242;
-	int i, q, rep, differ = 0, checked = 0;
+	int i, q, differ = 0, checked = 0;
 
 	for (i = 0; i < LINES; i++) {
 		size_t n = 0;
 
-		while (n < 40) {
+		/* Some lines start with filler that no query contains, and
+		 * some end with enough of it to pass 128 bytes. */
+		if (i % 3 == 1)
+			n += (size_t)snprintf(lines[i], 20, "zz.%d ", i % 7);
+		while (n < 24) {
 			const char *w;
 
 			seed = seed * 1103515245 + 12345;
@@ -385,44 +432,20 @@ test_memo(void)
 			memcpy(lines[i] + n, w, strlen(w));
 			n += strlen(w);
 		}
+		if (i % 4 == 2)
+			while (n < 150)
+				lines[i][n++] = i % 8 == 2 ? 'z' : '.';
 		lens[i] = n;
 	}
-	for (q = 0; q < (int)(sizeof(queries) / sizeof(queries[0])); q++) {
-		struct query *qq = query_parse(queries[q]);
-		struct match_memo *memo = match_memo_new();
-
-		/* Twice over the lines: the second pass reads the memo. */
-		for (rep = 0; rep < 2; rep++)
-			for (i = 0; i < LINES; i++) {
-				int32_t exact = 0, want = 0, got = 0, min;
-				int m = query_match(qq, lines[i], lens[i],
-				    &exact);
-
-				seed = seed * 1103515245 + 12345;
-				min = m ? exact - 8 + (int32_t)((seed >> 16) %
-								   17)
-					: INT32_MIN;
-				if (seed % 5 == 0)
-					min = INT32_MIN;
-				int rc = query_match_memo(qq, lines[i], lens[i],
-				    min, &got, memo);
-
-				/* The score is set only with 1. */
-				if (rc != query_match_min(qq, lines[i], lens[i],
-					      min, &want) ||
-				    (rc == 1 && got != want)) {
-					if (!differ)
-						diag("memo differs: %s in "
-						     "%.*s, min %d",
-						    queries[q], (int)lens[i],
-						    lines[i], (int)min);
-					differ++;
-				}
-				checked++;
-			}
-		match_memo_free(memo);
-		query_free(qq);
-	}
+	for (q = 0; q < (int)(sizeof(queries) / sizeof(queries[0])); q++)
+		differ += memo_differences(queries[q], lines, lens, LINES,
+		    &seed, &checked);
+	/* Windows that never repeat: the memo turns itself off on the way,
+	 * with the same results. */
+	for (i = 0; i < LINES; i++)
+		lens[i] = (size_t)snprintf(lines[i], sizeof(lines[i]),
+		    "id q%05d%c1 tail", i * 7919 % 100000, "abAB"[i % 4]);
+	differ += memo_differences("q1", lines, lens, LINES, &seed, &checked);
 	ok(checked > 30000, "memo checked on %d lines", checked);
 	is_int(differ, 0, "scores through a memo are those without it");
 }
