@@ -149,7 +149,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    bound, text1);
 	}
 	{
-		/* Twice through one memo: the second time it may answer. */
+		/* Twice through one memo, so the second call may return the
+		 * stored score. */
 		struct match_memo *memo = match_memo_new(q1);
 		int32_t a = 0, b = 0;
 		int ra = query_match_memo(q1, line, len, min, &a, memo);

@@ -254,8 +254,8 @@ fill_tables(void)
 			    pair_bonus[ascii_class[a]][ascii_class[b]];
 }
 
-/* The locale and the tables, once per process: the loader's threads
- * compute signatures at the same time. */
+/* Sets the locale and fills the tables, once per process, because the
+ * loader's threads compute signatures at the same time. */
 static void
 tables_init(void)
 {
@@ -1293,8 +1293,8 @@ bound_is_cheaper(const struct query *q)
 #define MEMO_SLOTS 4096
 #define MEMO_KEY_MAX 60
 /* After this many lookups, a memo that found fewer than one in sixteen
- * turns itself off: the windows of this query hardly repeat (a hex id
- * inside each, say), and each lookup would only add to the work. On the
+ * turns itself off, because the windows of this query hardly repeat (a
+ * hex id inside each, say) and each lookup would only add to the work. On the
  * benchmark's "prod" a quarter of the first 1024 lookups find their
  * window, and half of the first 4096; on "bi" or "4b2" under one in a
  * hundred. */

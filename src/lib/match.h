@@ -113,7 +113,7 @@ int query_matches(const struct query *q, const char *text, size_t len,
     const struct match_signature *sig, const struct match_eighths *eighths);
 /* The two halves of query_matches. The first returns 1 when the
  * signature and eighths (or NULL) alone show that a line matches q, and 0
- * when they cannot tell; the second reads the text. */
+ * when they cannot tell. The second reads the text. */
 int query_matches_signature(const struct query *q,
     const struct match_signature *sig, const struct match_eighths *eighths);
 int query_matches_text(const struct query *q, const char *text, size_t len,
@@ -148,11 +148,12 @@ int query_match(const struct query *q, const char *text, size_t len,
  * scoring below min (score not set). For ranking the best few of many. */
 int query_match_min(const struct query *q, const char *text, size_t len,
     int32_t min, int32_t *score);
-/* What one thread has learnt while ranking lines against one query of a
- * single fuzzy term: the score, or a bound of it, by the text the term can
- * be placed in (its window: from the first occurrence of its first
- * character to the last of its last, and the byte before). Lines that
- * share that text, as lines of a listing often do, are scored once. */
+/* Scores, or upper bounds of scores, that one thread has computed while
+ * ranking lines against one query of a single fuzzy term. They are kept
+ * by the term's window: the text from the first occurrence of its first
+ * character to the last occurrence of its last, and the byte before.
+ * Lines that share a window, as lines of a listing often do, are scored
+ * once. */
 struct match_memo;
 /* A memo for q, or NULL when q is not a single fuzzy term. */
 struct match_memo *match_memo_new(const struct query *q);

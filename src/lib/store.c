@@ -892,7 +892,7 @@ rank_prefetch(const struct rank_shared *sh, size_t pos, size_t end,
  * full heap when sorting: above the worst entry's score, or equal to it
  * and winning the tie. A thread's lines come in rising input order, so
  * without --tac a line that is no shorter than the worst entry loses the
- * tie; when no line of p is shorter, the record is not read. */
+ * tie. When no line of p is shorter, the record is not read. */
 static int
 could_enter(const struct rank_job *j, int32_t score, const struct piece *p,
     const struct record *r, uint32_t i)
@@ -1057,14 +1057,14 @@ rank_part(void *arg)
 	return NULL;
 }
 
-/* The ranking threads outlive a ranking. A new thread took 0.3 to 4 ms
- * to start running on the machine of bench/RESULTS-pick.md (the
- * scheduler first places it beside its creator), often longer than the
- * ranking it was made for; a sleeping one starts within 0.1 to 0.35 ms of
- * being woken. Each ranking publishes its jobs (one per thread, each
- * taking chunks) and wakes the workers; the calling thread runs the
- * first job and any job no worker has taken yet, so a worker that wakes
- * late costs only its share of the chunks. One ranking runs at a time. */
+/* The ranking threads outlive a ranking. On the machine of
+ * bench/RESULTS-pick.md a new thread took 0.3 to 4 ms to start running,
+ * often longer than the ranking it was made for, while a sleeping one
+ * started within 0.1 to 0.35 ms of being woken. Each ranking publishes
+ * its jobs (one per thread, each taking chunks) and wakes the workers.
+ * The calling thread runs the first job and any job no worker has taken
+ * yet, so a worker that wakes late costs only its share of the chunks.
+ * One ranking runs at a time. */
 #define POOL_MAX 15
 static struct {
 	pthread_mutex_t run;	/* held for a whole ranking */

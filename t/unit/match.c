@@ -399,10 +399,10 @@ memo_differences(const char *query, char (*lines)[200], const size_t *lens,
 
 /* A memo may change only the cost of scoring: query_match_memo must give
  * what query_match_min gives, whatever the memo holds. The lines are made
- * of a few words, so their windows repeat and the memo is used: the same
- * window with other text around it, with the case of its letters changed,
- * after another byte (line start, space, letter, non-ASCII), on lines
- * short enough for position masks and longer ones. */
+ * of a few words, so their windows repeat and the memo is used. A window
+ * comes back with other text around it, with its letters in another
+ * case, after another byte (line start, space, letter, non-ASCII), and on
+ * lines both within and beyond the 128 bytes of the position masks. */
 static void
 test_memo(void)
 {
