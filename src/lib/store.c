@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -1071,14 +1072,18 @@ static struct {
 	pthread_mutex_t mu;	/* guards the rest */
 	pthread_cond_t wake;	/* jobs to take */
 	pthread_cond_t done;	/* the last job is done */
+	pthread_t threads[POOL_MAX];
 	int n_threads;
+	cpu_set_t allowed;	/* the CPUs the process may use */
+	int avoided;		/* the CPU the workers may not use, or -1 */
 	void *(*fn)(void *);
 	char *jobs;
 	size_t size, n;
 	size_t next;		/* the next job to take; n when none is left */
 	size_t pending;		/* jobs not done */
 } pool = {.run = PTHREAD_MUTEX_INITIALIZER, .mu = PTHREAD_MUTEX_INITIALIZER,
-    .wake = PTHREAD_COND_INITIALIZER, .done = PTHREAD_COND_INITIALIZER};
+    .wake = PTHREAD_COND_INITIALIZER, .done = PTHREAD_COND_INITIALIZER,
+    .avoided = -1};
 
 static void *
 pool_worker(void *arg)
@@ -1098,6 +1103,25 @@ pool_worker(void *arg)
 			pthread_cond_signal(&pool.done);
 	}
 	return NULL;
+}
+
+/* Keeps the workers off the calling thread's CPU. A worker woken on that
+ * CPU was seen (with sched_getcpu) to share it with the caller for the
+ * whole ranking instead of moving to the idle one, so the ranking took as
+ * long as with one thread. */
+static void
+pool_avoid_cpu(int cpu)
+{
+	cpu_set_t set = pool.allowed;
+	int i;
+
+	if (cpu < 0 || cpu == pool.avoided || !CPU_ISSET(cpu, &set) ||
+	    CPU_COUNT(&set) < 2)
+		return;
+	CPU_CLR(cpu, &set);
+	for (i = 0; i < pool.n_threads; i++)
+		pthread_setaffinity_np(pool.threads[i], sizeof(set), &set);
+	pool.avoided = cpu;
 }
 
 /* Runs the n jobs, the first in the calling thread and the others in pool
@@ -1126,15 +1150,19 @@ pool_run(void *(*fn)(void *), void *jobs, size_t size, size_t n)
 		sigdelset(&all, SIGTRAP);
 		pthread_sigmask(SIG_BLOCK, &all, &old);
 		while (pool.n_threads < (int)n - 1) {
-			pthread_t t;
+			pthread_t *t = &pool.threads[pool.n_threads];
 
-			if (pthread_create(&t, NULL, pool_worker, NULL) != 0)
+			if (pthread_create(t, NULL, pool_worker, NULL) != 0)
 				break;
-			pthread_detach(t);
+			pthread_detach(*t);
 			pool.n_threads++;
 		}
 		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		if (sched_getaffinity(0, sizeof(pool.allowed), &pool.allowed) < 0)
+			CPU_ZERO(&pool.allowed);
+		pool.avoided = -1;
 	}
+	pool_avoid_cpu(sched_getcpu());
 	pthread_mutex_lock(&pool.mu);
 	pool.fn = fn;
 	pool.jobs = jobs;
