@@ -18,6 +18,9 @@ forward_start()
 	done
 	fwd_out=$TEST_SCRATCH/fwd.$RANDOM.out
 	fwd_err=$fwd_out.err
+	# Created here, so the loop below can read it before the background
+	# job has opened it.
+	: >"$fwd_out"
 	ecs-forward "$@" </dev/null >"$fwd_out" 2>"$fwd_err" &
 	fwd_pid=$!
 	at_exit "kill $fwd_pid 2>/dev/null"
