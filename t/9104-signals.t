@@ -4,6 +4,14 @@
 # credential cache write. The exit status is 128 plus the signal's number
 # (130, 143, 129, 141), the terminal modes are restored, and no
 # temporary or half-written cache file is left.
+
+# A shell that starts with SIGHUP ignored (under nohup, say) passes that
+# on to every command, and no trap can undo it, so the test runs itself
+# again with SIGHUP's default action.
+if [ -z "${ECS_TEST_HUP_DEFAULT:-}" ] &&
+	(( 0x$(awk '/^SigIgn:/ { print $2 }' /proc/$$/status) & 1 )); then
+	ECS_TEST_HUP_DEFAULT=1 exec env --default-signal=HUP "$0" "$@"
+fi
 . "$(dirname "$0")/lib/test-lib.sh"
 . "$TEST_DIR/lib/logtest.sh"
 . "$TEST_DIR/lib/tmux.sh"
