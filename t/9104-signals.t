@@ -5,12 +5,14 @@
 # (130, 143, 129, 141), the terminal modes are restored, and no
 # temporary or half-written cache file is left.
 
-# A shell that starts with SIGHUP ignored (under nohup, say) passes that
-# on to every command, and no trap can undo it, so the test runs itself
-# again with SIGHUP's default action.
-if [ -z "${ECS_TEST_HUP_DEFAULT:-}" ] &&
-	(( 0x$(awk '/^SigIgn:/ { print $2 }' /proc/$$/status) & 1 )); then
-	ECS_TEST_HUP_DEFAULT=1 exec env --default-signal=HUP "$0" "$@"
+# A shell that starts with SIGHUP, SIGINT or SIGTERM ignored (under nohup,
+# or as a background job of a script) passes that on to every command,
+# and no trap can undo it, so the test runs itself again with their
+# default actions.
+if [ -z "${ECS_TEST_SIGNALS_DEFAULT:-}" ] &&
+	(( 0x$(awk '/^SigIgn:/ { print $2 }' /proc/$$/status) & 0x4003 )); then
+	ECS_TEST_SIGNALS_DEFAULT=1 exec env --default-signal=HUP,INT,TERM \
+		"$0" "$@"
 fi
 . "$(dirname "$0")/lib/test-lib.sh"
 . "$TEST_DIR/lib/logtest.sh"
