@@ -230,7 +230,7 @@ bonus_for(enum char_class prev, enum char_class cur)
 }
 
 /* ASCII classes and all class pairs' bonuses, filled once by
- * query_parse before any thread matches. */
+ * tables_init. */
 static unsigned char ascii_class[128];
 static signed char pair_bonus[CLASS_LETTER + 1][CLASS_LETTER + 1];
 /* The bonus of an ASCII byte by the byte before it: one load instead of
@@ -1294,10 +1294,10 @@ bound_is_cheaper(const struct query *q)
 #define MEMO_KEY_MAX 60
 /* After this many lookups, a memo that found fewer than one in sixteen
  * turns itself off, because the windows of this query hardly repeat (a
- * hex id inside each, say) and each lookup would only add to the work. On the
- * benchmark's "prod" a quarter of the first 1024 lookups find their
- * window, and half of the first 4096; on "bi" or "4b2" under one in a
- * hundred. */
+ * hex id inside each, say) and each lookup would only add to the work.
+ * On the benchmark's "prod", a quarter of the first 1024 lookups find
+ * their window and half of the first 4096. On "bi" or "4b2", under one
+ * in a hundred do. */
 #define MEMO_TRIAL 1024
 
 enum memo_state {
@@ -1322,7 +1322,7 @@ struct match_memo {
 	struct memo_slot slots[MEMO_SLOTS];
 };
 
-/* The one term of q when the memo can serve q, else NULL. */
+/* Returns the one term of q when the memo can serve q, else NULL. */
 static const struct match_term *
 memo_term(const struct query *q)
 {
@@ -1376,12 +1376,11 @@ memo_slot_for(struct match_memo *memo, const struct query *q,
 {
 	const struct match_term *t;
 	const char *end = text + len, *first, *last;
-	const uint64_t high = 0x8080808080808080ull;
 	struct memo_slot *slot;
 	unsigned char before;
-	uint64_t h, any = 0, w;
 	uint32_t c0, cl;
-	size_t n, i;
+	uint64_t h;
+	size_t n;
 
 	*absent = 0;
 	if (memo->off || !(t = memo_term(q)))
@@ -1398,15 +1397,7 @@ memo_slot_for(struct match_memo *memo, const struct query *q,
 	}
 	n = (size_t)(last - first) + 1;
 	before = first > text ? (unsigned char)first[-1] : ' ';
-	if (n > MEMO_KEY_MAX || before >= 0x80)
-		return NULL;
-	for (i = 0; i + 8 <= n; i += 8) {
-		memcpy(&w, first + i, 8);
-		any |= w;
-	}
-	for (; i < n; i++)
-		any |= (unsigned char)first[i];
-	if (any & high)
+	if (n > MEMO_KEY_MAX || before >= 0x80 || !is_ascii(first, n))
 		return NULL;
 	if (++memo->lookups == MEMO_TRIAL && memo->hits < MEMO_TRIAL / 16) {
 		memo->off = 1;

@@ -155,11 +155,12 @@ int query_match_min(const struct query *q, const char *text, size_t len,
  * Lines that share a window, as lines of a listing often do, are scored
  * once. */
 struct match_memo;
-/* A memo for q, or NULL when q is not a single fuzzy term. */
+/* Allocates a memo for q, or returns NULL when q is not a single fuzzy
+ * term. */
 struct match_memo *match_memo_new(const struct query *q);
 void match_memo_free(struct match_memo *memo);
-/* query_match_min (min may be INT32_MIN) with a memo (or NULL), which
- * must only ever be used with q. */
+/* Scores like query_match_min (min may be INT32_MIN), through a memo (or
+ * NULL) that must only ever be used with q. */
 int query_match_memo(const struct query *q, const char *text, size_t len,
     int32_t min, int32_t *score, struct match_memo *memo);
 /* Like query_match, and also stores the byte offsets in text of the

@@ -848,8 +848,8 @@ rank_index(const struct rank_shared *sh, size_t pos)
 }
 
 /* Prefetches what rank_range reads of candidates ahead of pos, up to
- * end: the record, signature and eighths RANK_AHEAD positions on, the text of the
- * one half as far on (its record arrived meanwhile). A candidate list of
+ * end: the record, signature and eighths RANK_AHEAD positions on, the
+ * text of the one half as far on (its record arrived meanwhile). A candidate list of
  * a narrowed query is scattered over the store, and without this every
  * candidate would wait for main memory about three times. Records after
  * the list are read in order, which the CPU prefetches by itself.
@@ -955,7 +955,7 @@ rank_range(struct rank_job *j, size_t begin, size_t end,
 		const struct match_signature *sig;
 		struct hit h;
 		int32_t bound, min;
-		int heap_full, rc;
+		int heap_full, far, rc;
 
 		rank_prefetch(sh, pos, end, ahead);
 		/* Candidates ascend, so the piece only moves forward. */
@@ -996,23 +996,20 @@ rank_range(struct rank_job *j, size_t begin, size_t end,
 		}
 		/* A tighter bound from the line itself comes next, unless
 		 * the signature bound is so far above the bar that the line's
-		 * own bound would most likely pass it too. */
+		 * own bound would most likely pass it too. Scoring with no
+		 * minimum skips that bound. */
 		h.len = r->disp_len;
 		h.score = bound;
 		min = heap_full ? heap_threshold(j, &h) : INT32_MIN;
+		far = heap_full && bound - min >= RANK_FAR_ABOVE;
 		if (!j->memo_tried) {
 			j->memo = match_memo_new(j->q);
 			j->memo_tried = 1;
 		}
-		if (heap_full && bound - min >= RANK_FAR_ABOVE) {
-			rc = query_match_memo(j->q, p->disp.data + r->disp_off,
-			    r->disp_len, INT32_MIN, &h.score, j->memo);
-			if (rc == 1 && h.score < min)
-				rc = 2;
-		} else {
-			rc = query_match_memo(j->q, p->disp.data + r->disp_off,
-			    r->disp_len, min, &h.score, j->memo);
-		}
+		rc = query_match_memo(j->q, p->disp.data + r->disp_off,
+		    r->disp_len, far ? INT32_MIN : min, &h.score, j->memo);
+		if (rc == 1 && h.score < min)
+			rc = 2;
 		if (rc == 0)
 			continue;
 		if (rc == 1)
